@@ -1,0 +1,154 @@
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig } from '../config/config.ts';
+import { createLogger } from '../config/log.ts';
+import { BadInputError } from '../features/definition.ts';
+import { runFeature } from '../features/client.ts';
+import { loadRegistry } from '../features/load.ts';
+import { FeatureGraphError } from '../features/registry.ts';
+import { ingestFile } from '../media/ingest.ts';
+import { FsObjectStore } from '../objects/store.ts';
+import { StackNotRunningError } from '../stack/endpoints.ts';
+import { down, StackError, up } from '../stack/stack.ts';
+import { recordTrigger } from '../store/triggers.ts';
+import { openSession } from './context.ts';
+import { renderDemo, runDemo, sampleMediaDir } from './demo.ts';
+import { runDoctor } from './doctor.ts';
+import { collectStatus, renderStatus } from './status.ts';
+
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+function parseJsonObject(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`not valid JSON: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError('must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+const program = new Command()
+  .name('mediamesh')
+  .description('Media ML infrastructure on Temporal: feature store, durable feature mesh, media access.')
+  .showHelpAfterError()
+  .configureHelp({ sortSubcommands: true });
+
+program
+  .command('up')
+  .description('start Postgres, apply migrations, start the Temporal dev server and the workers (idempotent)')
+  .option('--no-workers', 'start the services only')
+  .action(async (opts: { workers: boolean }) => {
+    const config = loadConfig();
+    await up(config, createLogger(config, 'cli'), { workers: opts.workers });
+    print(renderStatus(await collectStatus(config)));
+  });
+
+program
+  .command('down')
+  .description('stop the workers, the Temporal dev server and Postgres started by `up` (data is kept)')
+  .action(async () => {
+    const config = loadConfig();
+    await down(config, createLogger(config, 'cli'));
+    print('stopped');
+  });
+
+program
+  .command('status')
+  .description('services, task queues with their pollers, stored values per feature, outbox backlog')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const status = await collectStatus(loadConfig());
+    print(opts.json ? JSON.stringify(status, null, 2) : renderStatus(status));
+  });
+
+program
+  .command('doctor')
+  .description('check tool versions and connectivity; prints the exact fix for each problem')
+  .action(async () => {
+    const checks = await runDoctor(loadConfig());
+    for (const c of checks) {
+      print(`${c.ok ? '✔' : '✘'} ${c.name.padEnd(20)} ${c.detail}`);
+      if (!c.ok && c.fix) print(`  ${''.padEnd(20)} fix: ${c.fix}`);
+    }
+    if (checks.some((c) => !c.ok)) process.exitCode = 1;
+  });
+
+program
+  .command('demo')
+  .description('bring the stack up, ingest the sample media and run the feature mesh on every clip')
+  .option('--media <dir>', 'folder of media files', sampleMediaDir)
+  .option('--features <list>', 'comma-separated features (default: all registered)')
+  .option('--json', 'print JSON rows instead of a table')
+  .action(async (opts: { media: string; features?: string; json?: boolean }) => {
+    const config = loadConfig();
+    const log = createLogger(config, 'cli');
+    await up(config, log);
+    const s = await openSession(config, log);
+    try {
+      const features = opts.features?.split(',').map((f) => f.trim()) ?? s.registry.list().map((f) => f.name);
+      const rows = await runDemo(s, path.resolve(opts.media), features, !opts.json && process.stderr.isTTY);
+      print(opts.json ? JSON.stringify(rows, null, 2) : renderDemo(rows, s.endpoints.temporalUi, config.temporal.namespace));
+    } finally {
+      await s.close();
+    }
+  });
+
+program
+  .command('run')
+  .description('compute (or fetch the memoized) value of one feature for one asset')
+  .argument('<feature>', 'feature name, e.g. media-probe')
+  .addOption(new Option('--asset <sha256>', 'entity key of an ingested asset').conflicts('file'))
+  .option('--file <path>', 'ingest this file first, then use its content hash')
+  .option('--title <id>', 'title the asset belongs to', 'untitled')
+  .option('--params <json>', 'feature params as a JSON object', parseJsonObject)
+  .action(async (feature: string, opts: { asset?: string; file?: string; title: string; params?: Record<string, unknown> }) => {
+    if (!opts.asset && !opts.file) throw new InvalidArgumentError('give --asset <sha256> or --file <path>');
+    const s = await openSession();
+    try {
+      let entityKey = opts.asset!;
+      if (opts.file) {
+        const objects = new FsObjectStore(path.join(s.config.dataDir, 'objects'));
+        entityKey = (await ingestFile(s.db, objects, path.resolve(opts.file), opts.title)).hash;
+      }
+      await recordTrigger(s.db, { source: 'cli', titleId: opts.title, entityKey, features: [feature] });
+      const ref = await runFeature(s.client, s.config, s.registry, { feature, entityKey, titleId: opts.title, params: opts.params });
+      const row = await s.db.featureValue.findUniqueOrThrow({ where: { id: BigInt(ref.valueId) } });
+      print(JSON.stringify({ ...ref, value: row.value }, null, 2));
+    } finally {
+      await s.close();
+    }
+  });
+
+program
+  .command('features')
+  .description('list the registered features and their dependency graph')
+  .action(async () => {
+    const registry = await loadRegistry(loadConfig());
+    for (const f of registry.list()) {
+      const deps = f.dependencies.length ? ` ← ${f.dependencies.join(', ')}` : '';
+      print(`${f.name}@${f.version}  [${f.entityType}, ${f.taskQueue}]${deps}\n    ${f.description}`);
+    }
+  });
+
+program
+  .command('worker')
+  .description('run one worker in the foreground (for worker hosts; `up` starts them for you)')
+  .addArgument(new Command().createArgument('<kind>', 'which task queue to serve').choices(['orchestrator', 'cpu', 'gpu']))
+  .action(async (kind: 'orchestrator' | 'cpu' | 'gpu') => {
+    const { runWorker } = await import('../../workers/worker.ts');
+    await runWorker(kind);
+  });
+
+const expected = [ConfigError, StackError, StackNotRunningError, BadInputError, FeatureGraphError];
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (expected.some((E) => err instanceof E) || err instanceof InvalidArgumentError) {
+    process.stderr.write(`mediamesh: ${(err as Error).message}\n`);
+  } else {
+    process.stderr.write(`mediamesh: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exitCode = 1;
+});
+

@@ -1,0 +1,123 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const envSchema = z.object({
+  MEDIAMESH_DATA_DIR: optionalString,
+  DATABASE_URL: optionalString.refine((u) => u === undefined || /^postgres(ql)?:\/\//.test(u), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
+  TEMPORAL_ADDRESS: optionalString.refine((a) => a === undefined || /^[^\s:/]+:\d+$/.test(a), {
+    message: 'must be host:port, e.g. temporal.internal:7233',
+  }),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_BIN: optionalString,
+  POSTGRES_BIN_DIR: optionalString,
+  FFMPEG_PATH: optionalString,
+  FFPROBE_PATH: optionalString,
+  MEDIAMESH_TEMPORAL_PORT: port.default(7233),
+  MEDIAMESH_TEMPORAL_UI_PORT: port.default(8233),
+  MEDIAMESH_POSTGRES_PORT: port.default(54329),
+  MEDIAMESH_QUEUE_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes only')
+    .default('mediamesh'),
+  MEDIAMESH_FEATURE_MODULES: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
+    ),
+  MEDIAMESH_CPU_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(Math.max(2, os.availableParallelism())),
+  MEDIAMESH_GPU_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  MEDIAMESH_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export interface TaskQueues {
+  orchestrator: string;
+  cpu: string;
+  gpu: string;
+}
+
+export interface Config {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    tlsCert: string | undefined;
+    tlsKey: string | undefined;
+    apiKey: string | undefined;
+    binary: string | undefined;
+    port: number;
+    uiPort: number;
+  };
+  postgres: { binDir: string | undefined; port: number };
+  queues: TaskQueues;
+  featureModules: string[];
+  media: { ffmpeg: string | undefined; ffprobe: string | undefined };
+  concurrency: { cpu: number; gpu: number };
+  logLevel: z.infer<typeof envSchema>['MEDIAMESH_LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment once; every process entry point calls this and passes the result down. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration in environment:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const prefix = e.MEDIAMESH_QUEUE_PREFIX;
+  return {
+    dataDir: path.resolve(e.MEDIAMESH_DATA_DIR ?? path.join(projectRoot, '.mediamesh')),
+    databaseUrl: e.DATABASE_URL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      tlsCert: e.TEMPORAL_TLS_CERT,
+      tlsKey: e.TEMPORAL_TLS_KEY,
+      apiKey: e.TEMPORAL_API_KEY,
+      binary: e.TEMPORAL_BIN,
+      port: e.MEDIAMESH_TEMPORAL_PORT,
+      uiPort: e.MEDIAMESH_TEMPORAL_UI_PORT,
+    },
+    postgres: { binDir: e.POSTGRES_BIN_DIR, port: e.MEDIAMESH_POSTGRES_PORT },
+    queues: {
+      orchestrator: `${prefix}-orchestrator`,
+      cpu: `${prefix}-cpu`,
+      gpu: `${prefix}-gpu`,
+    },
+    featureModules: e.MEDIAMESH_FEATURE_MODULES,
+    media: { ffmpeg: e.FFMPEG_PATH, ffprobe: e.FFPROBE_PATH },
+    concurrency: { cpu: e.MEDIAMESH_CPU_CONCURRENCY, gpu: e.MEDIAMESH_GPU_CONCURRENCY },
+    logLevel: e.MEDIAMESH_LOG_LEVEL,
+  };
+}

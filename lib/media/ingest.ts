@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ObjectStore } from '../objects/store.ts';
+import type { Db } from '../store/db.ts';
+
+export interface IngestedAsset {
+  hash: string;
+  titleId: string;
+  objectUri: string;
+  sizeBytes: number;
+  created: boolean;
+}
+
+export class IngestError extends Error {
+  override name = 'IngestError';
+}
+
+/** Copies a file into the object store by content and records it as an asset of a title. Idempotent by content. */
+export async function ingestFile(db: Db, objects: ObjectStore, file: string, titleId: string): Promise<IngestedAsset> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(file);
+  } catch (err) {
+    throw new IngestError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!stat.isFile()) throw new IngestError(`${file} is not a regular file`);
+  const ref = await objects.putFile(file);
+  await db.title.upsert({ where: { id: titleId }, create: { id: titleId }, update: {} });
+  const existing = await db.asset.findUnique({ where: { hash: ref.sha256 } });
+  if (!existing) {
+    await db.asset.createMany({
+      data: [
+        {
+          hash: ref.sha256,
+          titleId,
+          objectUri: ref.uri,
+          sizeBytes: BigInt(ref.sizeBytes),
+          originalName: path.basename(file),
+        },
+      ],
+      skipDuplicates: true,
+    });
+  }
+  return {
+    hash: ref.sha256,
+    titleId: existing?.titleId ?? titleId,
+    objectUri: ref.uri,
+    sizeBytes: ref.sizeBytes,
+    created: !existing,
+  };
+}

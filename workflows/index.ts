@@ -1,0 +1,1 @@
+export { featureWorkflow } from './feature.ts';
