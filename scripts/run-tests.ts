@@ -1,0 +1,45 @@
+// Runs the whole suite on node's own test runner against a real, freshly started stack (Postgres, Temporal dev
+// server) in .mediamesh/test; each test file starts its own workers. Usage: run-tests.ts [file-substring ...]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, projectRoot } from '../lib/config/config.ts';
+import { createLogger } from '../lib/config/log.ts';
+import { down, up } from '../lib/stack/stack.ts';
+
+function testFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+const filters = process.argv.slice(2);
+const files = testFiles(path.join(projectRoot, 'test')).filter(
+  (f) => filters.length === 0 || filters.some((x) => f.includes(x)),
+);
+const dataDir = path.join(projectRoot, '.mediamesh', 'test');
+const env = { ...process.env, MEDIAMESH_DATA_DIR: dataDir };
+delete env.DATABASE_URL;
+delete env.TEMPORAL_ADDRESS;
+const config = loadConfig(env);
+const log = createLogger(config, 'test-stack', true);
+
+await down(config, log).catch(() => undefined);
+fs.rmSync(dataDir, { recursive: true, force: true });
+const started = Date.now();
+process.stdout.write(`test stack: starting Postgres and Temporal in ${path.relative(projectRoot, dataDir)} …\n`);
+await up(config, log, { workers: false });
+process.stdout.write(`test stack: up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+
+const code = await new Promise<number>((resolve) => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+    { stdio: 'inherit', env, cwd: projectRoot },
+  );
+  child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+});
+await down(config, log);
+process.exit(code);
