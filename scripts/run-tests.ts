@@ -20,7 +20,7 @@ const files = testFiles(path.join(projectRoot, 'test')).filter(
   (f) => filters.length === 0 || filters.some((x) => f.includes(x)),
 );
 const dataDir = path.join(projectRoot, '.mediamesh', 'test');
-const env = { ...process.env, MEDIAMESH_DATA_DIR: dataDir };
+const env: NodeJS.ProcessEnv = { ...process.env, MEDIAMESH_DATA_DIR: dataDir };
 delete env.DATABASE_URL;
 delete env.TEMPORAL_ADDRESS;
 const config = loadConfig(env);

@@ -48,7 +48,7 @@ export const slow = defineFeature({
   module: import.meta.url,
   entityType: 'asset',
   taskQueue: 'cpu',
-  params: z.object({ ms: z.number().int().min(0).max(600_000).default(6000) }),
+  params: z.object({ ms: z.number().int().min(0).max(600_000).default(3000) }),
   heartbeatTimeoutMs: 2000,
   maxAttempts: 10,
   output: numberOut,
@@ -63,6 +63,10 @@ export const slow = defineFeature({
     return { n: ctx.params.ms, pid: process.pid };
   },
 });
+
+// Two parents of the slow feature: started together, one starts it and the other must wait for that run.
+export const waitsForSlow1 = meshFeature('t-waits-1', ['t-slow']);
+export const waitsForSlow2 = meshFeature('t-waits-2', ['t-slow']);
 
 export const rejectsInput = defineFeature({
   name: 't-bad-input',
@@ -107,5 +111,17 @@ export const flaky = defineFeature({
   },
 });
 
-const all: AnyFeature[] = [meshA, meshB, meshC, meshD, meshE, slow, rejectsInput, wrongOutput, flaky];
+const all: AnyFeature[] = [
+  meshA,
+  meshB,
+  meshC,
+  meshD,
+  meshE,
+  slow,
+  waitsForSlow1,
+  waitsForSlow2,
+  rejectsInput,
+  wrongOutput,
+  flaky,
+];
 export default all;
