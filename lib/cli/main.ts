@@ -14,6 +14,7 @@ import { recordTrigger } from '../store/triggers.ts';
 import { openSession } from './context.ts';
 import { renderDemo, runDemo, sampleMediaDir } from './demo.ts';
 import { runDoctor } from './doctor.ts';
+import { describeWorkflowFailure } from '../temporal/errors.ts';
 import { collectStatus, renderStatus } from './status.ts';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
@@ -141,10 +142,21 @@ program
     await runWorker(kind);
   });
 
+program
+  .command('api')
+  .description('run the api process in the foreground (HTTP: /healthz, /v1/status, /v1/features)')
+  .action(async () => {
+    const { runApi } = await import('../../workers/api.ts');
+    await runApi();
+  });
+
 const expected = [ConfigError, StackError, StackNotRunningError, BadInputError, FeatureGraphError];
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (expected.some((E) => err instanceof E) || err instanceof InvalidArgumentError) {
+  const failure = describeWorkflowFailure(err);
+  if (failure) {
+    process.stderr.write(`mediamesh: ${failure}\n`);
+  } else if (expected.some((E) => err instanceof E) || err instanceof InvalidArgumentError) {
     process.stderr.write(`mediamesh: ${(err as Error).message}\n`);
   } else {
     process.stderr.write(`mediamesh: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

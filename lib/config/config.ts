@@ -53,6 +53,18 @@ const envSchema = z.object({
     .max(256)
     .default(Math.max(2, os.availableParallelism())),
   MEDIAMESH_GPU_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  MEDIAMESH_API_PORT: port.default(8080),
+  MEDIAMESH_API_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  MEDIAMESH_API_TOKENS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .refine((tokens) => tokens.every((t) => t.length >= 16), { message: 'every token must be at least 16 characters' }),
   MEDIAMESH_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -80,6 +92,7 @@ export interface Config {
   featureModules: string[];
   media: { ffmpeg: string | undefined; ffprobe: string | undefined };
   concurrency: { cpu: number; gpu: number };
+  api: { host: string; port: number; tokens: string[] };
   logLevel: z.infer<typeof envSchema>['MEDIAMESH_LOG_LEVEL'];
 }
 
@@ -118,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     featureModules: e.MEDIAMESH_FEATURE_MODULES,
     media: { ffmpeg: e.FFMPEG_PATH, ffprobe: e.FFPROBE_PATH },
     concurrency: { cpu: e.MEDIAMESH_CPU_CONCURRENCY, gpu: e.MEDIAMESH_GPU_CONCURRENCY },
+    api: { host: e.MEDIAMESH_API_HOST, port: e.MEDIAMESH_API_PORT, tokens: e.MEDIAMESH_API_TOKENS },
     logLevel: e.MEDIAMESH_LOG_LEVEL,
   };
 }
