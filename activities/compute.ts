@@ -2,9 +2,9 @@ import os from 'node:os';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from '../lib/config/log.ts';
 import { BadInputError } from '../lib/features/definition.ts';
-import type { MediaTools } from '../lib/media/tools.ts';
 import type { ValueRef } from '../lib/features/refs.ts';
 import type { FeatureRegistry } from '../lib/features/registry.ts';
+import type { MediaTools } from '../lib/media/tools.ts';
 import { type ObjectStore, objectRefSchema } from '../lib/objects/store.ts';
 import type { Db } from '../lib/store/db.ts';
 import { insertValue, loadInputs } from '../lib/store/values.ts';
@@ -90,7 +90,8 @@ export function makeComputeFeature(deps: {
         attempt: ctx.info.attempt,
       });
     } catch (err) {
-      if (err instanceof BadInputError) throw badInput(`${input.feature} on ${input.entityKey}: ${err.message}`);
+      if (err instanceof BadInputError)
+        throw badInput(`${input.feature} on ${input.entityKey}: ${err.message}`);
       throw err;
     } finally {
       clearInterval(beat);
@@ -98,7 +99,9 @@ export function makeComputeFeature(deps: {
     const finishedAt = new Date();
     const checked = feature.output.safeParse(output);
     if (!checked.success) {
-      const detail = checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      const detail = checked.error.issues
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
       throw ApplicationFailure.create({
         message: `${input.feature}@${input.version} produced output that violates its schema: ${detail}`,
         type: 'OutputSchemaViolation',
@@ -135,7 +138,10 @@ export function makeComputeFeature(deps: {
       inputs: input.inputs,
       sinks: feature.sinks,
     });
-    log.info({ valueId: ref.valueId, created, ms: finishedAt.getTime() - startedAt.getTime() }, 'compute done');
+    log.info(
+      { valueId: ref.valueId, created, ms: finishedAt.getTime() - startedAt.getTime() },
+      'compute done',
+    );
     return ref;
   };
 }

@@ -48,7 +48,11 @@ export function makeResolveFeature(deps: { db: Db; registry: FeatureRegistry; co
         params: normalized.params,
         dependencies: feature.dependencies.map((name) => {
           const dep = deps.registry.get(name)!;
-          return { feature: name, version: dep.version, workflowId: featureWorkflowId(name, dep.version, req.entityKey) };
+          return {
+            feature: name,
+            version: dep.version,
+            workflowId: featureWorkflowId(name, dep.version, req.entityKey),
+          };
         }),
         startToCloseMs: feature.timeoutMs,
         heartbeatMs: feature.heartbeatTimeoutMs,

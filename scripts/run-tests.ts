@@ -3,9 +3,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, projectRoot } from '../lib/config/config.ts';
-import { createLogger } from '../lib/config/log.ts';
-import { down, up } from '../lib/stack/stack.ts';
+import { projectRoot } from '../lib/config/config.ts';
+import { startEphemeralStack } from '../test/support/ephemeral-stack.ts';
 
 function testFiles(dir: string): string[] {
   return fs
@@ -19,27 +18,18 @@ const filters = process.argv.slice(2);
 const files = testFiles(path.join(projectRoot, 'test')).filter(
   (f) => filters.length === 0 || filters.some((x) => f.includes(x)),
 );
-const dataDir = path.join(projectRoot, '.mediamesh', 'test');
-const env: NodeJS.ProcessEnv = { ...process.env, MEDIAMESH_DATA_DIR: dataDir };
-delete env.DATABASE_URL;
-delete env.TEMPORAL_ADDRESS;
-const config = loadConfig(env);
-const log = createLogger(config, 'test-stack', true);
-
-await down(config, log).catch(() => undefined);
-fs.rmSync(dataDir, { recursive: true, force: true });
 const started = Date.now();
-process.stdout.write(`test stack: starting Postgres and Temporal in ${path.relative(projectRoot, dataDir)} …\n`);
-await up(config, log, { workers: false });
+process.stdout.write('test stack: starting Postgres and Temporal in .mediamesh/test …\n');
+const stack = await startEphemeralStack('test');
 process.stdout.write(`test stack: up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-    { stdio: 'inherit', env, cwd: projectRoot },
+    { stdio: 'inherit', env: stack.env, cwd: projectRoot },
   );
   child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
 });
-await down(config, log);
+await stack.stop();
 process.exit(code);

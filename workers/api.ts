@@ -6,7 +6,8 @@ import { loadRegistry } from '../lib/features/load.ts';
 /** The api process: serves until SIGINT/SIGTERM, then closes its listeners. */
 export async function runApi(config: Config = loadConfig()): Promise<void> {
   const log = createLogger(config, 'api', true);
-  if (config.api.tokens.length === 0) log.warn('MEDIAMESH_API_TOKENS is empty: every authenticated route answers 401');
+  if (config.api.tokens.length === 0)
+    log.warn('MEDIAMESH_API_TOKENS is empty: every authenticated route answers 401');
   const server = createHttpApi(config, await loadRegistry(config), log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

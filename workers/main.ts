@@ -6,6 +6,8 @@ if (kind !== 'orchestrator' && kind !== 'cpu' && kind !== 'gpu') {
   process.exit(2);
 }
 runWorker(kind).catch((err) => {
-  process.stderr.write(`worker ${kind} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `worker ${kind} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -38,7 +38,9 @@ export async function runWorker(kind: WorkerKind, config: Config = loadConfig())
   installRuntimeLogger(log);
   const endpoints = resolveEndpoints(config);
   const registry = await loadRegistry(config);
-  const db = createDb(endpoints.databaseUrl, { poolSize: kind === 'orchestrator' ? 10 : config.concurrency[kind] + 2 });
+  const db = createDb(endpoints.databaseUrl, {
+    poolSize: kind === 'orchestrator' ? 10 : config.concurrency[kind] + 2,
+  });
   const connection = await connectWorker(config, endpoints.temporalAddress);
   const taskQueue = config.queues[kind];
   const common = {
@@ -66,7 +68,10 @@ export async function runWorker(kind: WorkerKind, config: Config = loadConfig())
     });
   } else {
     const tools = findMediaTools(config);
-    if (!tools) log.warn('ffmpeg/ffprobe not found: media features will fail (install Debian ffmpeg or set FFMPEG_PATH)');
+    if (!tools)
+      log.warn(
+        'ffmpeg/ffprobe not found: media features will fail (install Debian ffmpeg or set FFMPEG_PATH)',
+      );
     worker = await Worker.create({
       ...common,
       activities: {

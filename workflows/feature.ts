@@ -17,10 +17,12 @@ export interface FeatureWorkflowInput extends FeatureRequest {
   orchestratorQueue: string;
 }
 
-const { resolveFeature } = proxyLocalActivities<{ resolveFeature(req: FeatureRequest): Promise<Resolution> }>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', maximumInterval: '5s', nonRetryableErrorTypes: [BAD_INPUT] },
-});
+const { resolveFeature } = proxyLocalActivities<{ resolveFeature(req: FeatureRequest): Promise<Resolution> }>(
+  {
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '200ms', maximumInterval: '5s', nonRetryableErrorTypes: [BAD_INPUT] },
+  },
+);
 
 /**
  * One feature value for one entity. ID `feat/<name>@<version>/<entityKey>`: concurrent requests and shared
@@ -90,13 +92,15 @@ async function resolveDependency(dep: DependencyPlan, parent: FeatureWorkflowInp
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     // Another parent is computing it right now: wait for that run instead of computing twice.
-    const { awaitFeatureWorkflow } = proxyActivities<{ awaitFeatureWorkflow(id: string): Promise<ValueRef> }>({
-      taskQueue: parent.orchestratorQueue,
-      startToCloseTimeout: '24h',
-      heartbeatTimeout: '20s',
-      retry: { maximumAttempts: 3 },
-      summary: `await ${dep.workflowId}`,
-    });
+    const { awaitFeatureWorkflow } = proxyActivities<{ awaitFeatureWorkflow(id: string): Promise<ValueRef> }>(
+      {
+        taskQueue: parent.orchestratorQueue,
+        startToCloseTimeout: '24h',
+        heartbeatTimeout: '20s',
+        retry: { maximumAttempts: 3 },
+        summary: `await ${dep.workflowId}`,
+      },
+    );
     return awaitFeatureWorkflow(dep.workflowId);
   }
 }

@@ -38,7 +38,8 @@ export default defineFeature({
     }
     let entropy = 0;
     for (const c of counts) if (c > 0) entropy -= (c / size) * Math.log2(c / size);
-    const container = head.length >= 192 ? (signatures.find(([, test]) => test(head))?.[0] ?? 'unknown') : 'unknown';
+    const container =
+      head.length >= 192 ? (signatures.find(([, test]) => test(head))?.[0] ?? 'unknown') : 'unknown';
     return { sizeBytes: size, container, entropyBitsPerByte: entropy };
   },
 });

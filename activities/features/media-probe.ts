@@ -79,7 +79,11 @@ export default defineFeature({
             }
           : null,
       audio: a
-        ? { codec: a.codec_name ?? 'unknown', sampleRate: Number(a.sample_rate ?? 0), channels: a.channels ?? 0 }
+        ? {
+            codec: a.codec_name ?? 'unknown',
+            sampleRate: Number(a.sample_rate ?? 0),
+            channels: a.channels ?? 0,
+          }
         : null,
       streams: streams.length,
     };

@@ -18,7 +18,10 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openSession(config: Config = loadConfig(), log = createLogger(config, 'cli')): Promise<Session> {
+export async function openSession(
+  config: Config = loadConfig(),
+  log = createLogger(config, 'cli'),
+): Promise<Session> {
   const endpoints = resolveEndpoints(config);
   const db = createDb(endpoints.databaseUrl);
   const client = await connectClient(config, endpoints.temporalAddress);

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import Table from 'cli-table3';
 import { projectRoot } from '../config/config.ts';
 import { startFeature } from '../features/client.ts';
 import type { ValueRef } from '../features/refs.ts';
@@ -9,6 +8,7 @@ import { ingestFile } from '../media/ingest.ts';
 import { FsObjectStore } from '../objects/store.ts';
 import { recordTrigger } from '../store/triggers.ts';
 import type { Session } from './context.ts';
+import { table } from './table.ts';
 
 export const sampleMediaDir = path.join(projectRoot, 'test', 'fixtures', 'media', 'pyscenedetect');
 
@@ -31,7 +31,12 @@ export function listMedia(dir: string): string[] {
 }
 
 /** Ingests every clip in `dir` and runs the whole feature mesh on each, concurrently, through Temporal. */
-export async function runDemo(s: Session, dir: string, features: string[], showProgress: boolean): Promise<DemoRow[]> {
+export async function runDemo(
+  s: Session,
+  dir: string,
+  features: string[],
+  showProgress: boolean,
+): Promise<DemoRow[]> {
   const objects = new FsObjectStore(path.join(s.config.dataDir, 'objects'));
   const files = listMedia(dir);
   if (files.length === 0) throw new Error(`no media files in ${dir}`);
@@ -46,7 +51,13 @@ export async function runDemo(s: Session, dir: string, features: string[], showP
     files.map(async (file) => {
       const title = path.basename(file).replace(/\.[^.]+$/, '');
       const asset = await ingestFile(s.db, objects, file, title);
-      await recordTrigger(s.db, { source: 'demo', titleId: title, entityKey: asset.hash, features, detail: { file } });
+      await recordTrigger(s.db, {
+        source: 'demo',
+        titleId: title,
+        entityKey: asset.hash,
+        features,
+        detail: { file },
+      });
       return Promise.all(
         features.map(async (feature): Promise<DemoRow> => {
           const started = performance.now();
@@ -75,10 +86,13 @@ export async function runDemo(s: Session, dir: string, features: string[], showP
 }
 
 export function renderDemo(rows: DemoRow[], ui: string | undefined, namespace: string): string {
-  const table = new Table({ head: ['title', 'feature', 'value', 'outcome', 'ms'] });
-  for (const r of rows) table.push([r.title, r.feature, r.valueId, r.outcome, String(r.ms)]);
+  const out = table(['title', 'feature', 'value', 'outcome', 'ms']);
+  for (const r of rows) out.push([r.title, r.feature, r.valueId, r.outcome, String(r.ms)]);
   const computed = rows.filter((r) => r.outcome === 'computed').length;
-  const lines = [table.toString(), `${rows.length} feature values: ${computed} computed, ${rows.length - computed} memo hits`];
+  const lines = [
+    out.toString(),
+    `${rows.length} feature values: ${computed} computed, ${rows.length - computed} memo hits`,
+  ];
   if (ui) {
     const q = (query: string) => `${ui}/namespaces/${namespace}/workflows?query=${encodeURIComponent(query)}`;
     const first = rows[0];

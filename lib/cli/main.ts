@@ -2,8 +2,8 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { createLogger } from '../config/log.ts';
-import { BadInputError } from '../features/definition.ts';
 import { runFeature } from '../features/client.ts';
+import { BadInputError } from '../features/definition.ts';
 import { loadRegistry } from '../features/load.ts';
 import { FeatureGraphError } from '../features/registry.ts';
 import { ingestFile } from '../media/ingest.ts';
@@ -11,10 +11,10 @@ import { FsObjectStore } from '../objects/store.ts';
 import { StackNotRunningError } from '../stack/endpoints.ts';
 import { down, StackError, up } from '../stack/stack.ts';
 import { recordTrigger } from '../store/triggers.ts';
+import { describeWorkflowFailure } from '../temporal/errors.ts';
 import { openSession } from './context.ts';
 import { renderDemo, runDemo, sampleMediaDir } from './demo.ts';
 import { runDoctor } from './doctor.ts';
-import { describeWorkflowFailure } from '../temporal/errors.ts';
 import { collectStatus, renderStatus } from './status.ts';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
@@ -26,7 +26,8 @@ function parseJsonObject(value: string): Record<string, unknown> {
   } catch (err) {
     throw new InvalidArgumentError(`not valid JSON: ${(err as Error).message}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError('must be a JSON object');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InvalidArgumentError('must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -90,7 +91,11 @@ program
     try {
       const features = opts.features?.split(',').map((f) => f.trim()) ?? s.registry.list().map((f) => f.name);
       const rows = await runDemo(s, path.resolve(opts.media), features, !opts.json && process.stderr.isTTY);
-      print(opts.json ? JSON.stringify(rows, null, 2) : renderDemo(rows, s.endpoints.temporalUi, config.temporal.namespace));
+      print(
+        opts.json
+          ? JSON.stringify(rows, null, 2)
+          : renderDemo(rows, s.endpoints.temporalUi, config.temporal.namespace),
+      );
     } finally {
       await s.close();
     }
@@ -104,23 +109,33 @@ program
   .option('--file <path>', 'ingest this file first, then use its content hash')
   .option('--title <id>', 'title the asset belongs to', 'untitled')
   .option('--params <json>', 'feature params as a JSON object', parseJsonObject)
-  .action(async (feature: string, opts: { asset?: string; file?: string; title: string; params?: Record<string, unknown> }) => {
-    if (!opts.asset && !opts.file) throw new InvalidArgumentError('give --asset <sha256> or --file <path>');
-    const s = await openSession();
-    try {
-      let entityKey = opts.asset!;
-      if (opts.file) {
-        const objects = new FsObjectStore(path.join(s.config.dataDir, 'objects'));
-        entityKey = (await ingestFile(s.db, objects, path.resolve(opts.file), opts.title)).hash;
+  .action(
+    async (
+      feature: string,
+      opts: { asset?: string; file?: string; title: string; params?: Record<string, unknown> },
+    ) => {
+      if (!opts.asset && !opts.file) throw new InvalidArgumentError('give --asset <sha256> or --file <path>');
+      const s = await openSession();
+      try {
+        let entityKey = opts.asset!;
+        if (opts.file) {
+          const objects = new FsObjectStore(path.join(s.config.dataDir, 'objects'));
+          entityKey = (await ingestFile(s.db, objects, path.resolve(opts.file), opts.title)).hash;
+        }
+        await recordTrigger(s.db, { source: 'cli', titleId: opts.title, entityKey, features: [feature] });
+        const ref = await runFeature(s.client, s.config, s.registry, {
+          feature,
+          entityKey,
+          titleId: opts.title,
+          params: opts.params,
+        });
+        const row = await s.db.featureValue.findUniqueOrThrow({ where: { id: BigInt(ref.valueId) } });
+        print(JSON.stringify({ ...ref, value: row.value }, null, 2));
+      } finally {
+        await s.close();
       }
-      await recordTrigger(s.db, { source: 'cli', titleId: opts.title, entityKey, features: [feature] });
-      const ref = await runFeature(s.client, s.config, s.registry, { feature, entityKey, titleId: opts.title, params: opts.params });
-      const row = await s.db.featureValue.findUniqueOrThrow({ where: { id: BigInt(ref.valueId) } });
-      print(JSON.stringify({ ...ref, value: row.value }, null, 2));
-    } finally {
-      await s.close();
-    }
-  });
+    },
+  );
 
 program
   .command('features')
@@ -136,7 +151,11 @@ program
 program
   .command('worker')
   .description('run one worker in the foreground (for worker hosts; `up` starts them for you)')
-  .addArgument(new Command().createArgument('<kind>', 'which task queue to serve').choices(['orchestrator', 'cpu', 'gpu']))
+  .addArgument(
+    new Command()
+      .createArgument('<kind>', 'which task queue to serve')
+      .choices(['orchestrator', 'cpu', 'gpu']),
+  )
   .action(async (kind: 'orchestrator' | 'cpu' | 'gpu') => {
     const { runWorker } = await import('../../workers/worker.ts');
     await runWorker(kind);
@@ -163,4 +182,3 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   }
   process.exitCode = 1;
 });
-

@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import path from 'node:path';
 import { type Config, projectRoot } from '../config/config.ts';
 import { resolveDatabaseUrl, resolveEndpoints } from '../stack/endpoints.ts';
 import { isAlive } from '../stack/processes.ts';
@@ -7,6 +7,7 @@ import { readState } from '../stack/state.ts';
 import { createDb } from '../store/db.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { describePollers } from '../temporal/task-queues.ts';
+import { table } from './table.ts';
 
 export interface StackStatus {
   services: { name: string; state: string; detail: string }[];
@@ -42,7 +43,11 @@ export async function collectStatus(config: Config): Promise<StackStatus> {
           await db.$disconnect();
           return { values, outbox, triggers };
         });
-  const pgDetail = config.databaseUrl ? 'DATABASE_URL' : state.postgres ? `127.0.0.1:${state.postgres.port}` : '';
+  const pgDetail = config.databaseUrl
+    ? 'DATABASE_URL'
+    : state.postgres
+      ? `127.0.0.1:${state.postgres.port}`
+      : '';
   services.push({
     name: 'postgres',
     state: dbResult instanceof Error ? 'down' : 'up',
@@ -61,7 +66,11 @@ export async function collectStatus(config: Config): Promise<StackStatus> {
     services.push({ name: 'temporal', state: 'down', detail: client.message.split('\n')[0]! });
   } else {
     const ui = resolveEndpoints(config).temporalUi;
-    services.push({ name: 'temporal', state: 'up', detail: `${resolveEndpoints(config).temporalAddress}${ui ? `  UI ${ui}` : ''}` });
+    services.push({
+      name: 'temporal',
+      state: 'up',
+      detail: `${resolveEndpoints(config).temporalAddress}${ui ? `  UI ${ui}` : ''}`,
+    });
     const queues = await safely(() =>
       Promise.all([
         describePollers(client, config.queues.orchestrator, 'workflow'),
@@ -85,18 +94,20 @@ export async function collectStatus(config: Config): Promise<StackStatus> {
     services.push({
       name: `worker-${kind}`,
       state: pid ? (isAlive(pid) ? 'up' : 'dead') : 'not started here',
-      detail: pid ? `pid ${pid}, log ${config.dataDir.replace(projectRoot + '/', '')}/logs/worker-${kind}.log` : '',
+      detail: pid
+        ? `pid ${pid}, log ${path.relative(projectRoot, config.dataDir)}/logs/worker-${kind}.log`
+        : '',
     });
   }
   return status;
 }
 
 export function renderStatus(s: StackStatus): string {
-  const services = new Table({ head: ['service', 'state', 'detail'] });
+  const services = table(['service', 'state', 'detail']);
   for (const x of s.services) services.push([x.name, x.state, x.detail]);
-  const queues = new Table({ head: ['task queue', 'type', 'pollers'] });
+  const queues = table(['task queue', 'type', 'pollers']);
   for (const q of s.queues) queues.push([q.queue, q.type, String(q.pollers)]);
-  const values = new Table({ head: ['feature', 'version', 'values'] });
+  const values = table(['feature', 'version', 'values']);
   for (const v of s.values) values.push([v.feature, String(v.version), String(v.count)]);
   const outbox = s.outboxPending.map((o) => `${o.sink}: ${o.count}`).join(', ') || 'none';
   return [

@@ -64,7 +64,9 @@ const envSchema = z.object({
         .map((t) => t.trim())
         .filter(Boolean),
     )
-    .refine((tokens) => tokens.every((t) => t.length >= 16), { message: 'every token must be at least 16 characters' }),
+    .refine((tokens) => tokens.every((t) => t.length >= 16), {
+      message: 'every token must be at least 16 characters',
+    }),
   MEDIAMESH_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

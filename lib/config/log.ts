@@ -9,9 +9,16 @@ export type { Logger };
  * One logger per process. Services write JSON lines to `<dataDir>/logs/<name>.log`;
  * interactive commands log to stderr so stdout stays for results.
  */
-export function createLogger(config: Pick<Config, 'dataDir' | 'logLevel'>, name: string, toFile = false): Logger {
+export function createLogger(
+  config: Pick<Config, 'dataDir' | 'logLevel'>,
+  name: string,
+  toFile = false,
+): Logger {
   if (!toFile) return pino({ name, level: config.logLevel }, pino.destination(2));
   const dir = path.join(config.dataDir, 'logs');
   fs.mkdirSync(dir, { recursive: true });
-  return pino({ name, level: config.logLevel }, pino.destination({ dest: path.join(dir, `${name}.log`), sync: false }));
+  return pino(
+    { name, level: config.logLevel },
+    pino.destination({ dest: path.join(dir, `${name}.log`), sync: false }),
+  );
 }

@@ -28,7 +28,9 @@ export async function startFeature(
   const feature = registry.get(req.feature);
   if (!feature) throw new BadInputError(`unknown feature "${req.feature}"`);
   if (!/^[0-9a-f]{64}$/.test(req.entityKey)) {
-    throw new BadInputError(`entity key must be a sha256 hex digest (64 lowercase hex chars), got "${req.entityKey}"`);
+    throw new BadInputError(
+      `entity key must be a sha256 hex digest (64 lowercase hex chars), got "${req.entityKey}"`,
+    );
   }
   const { paramsKey } = normalizeParams(feature, req.params);
   const request: FeatureRequest = {

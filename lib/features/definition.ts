@@ -68,7 +68,8 @@ interface FeatureSpec<O, P> {
   compute(ctx: FeatureContext<P>): Promise<O>;
 }
 
-export interface Feature<O = unknown, P = Record<string, unknown>> extends Required<Omit<FeatureSpec<O, P>, 'params'>> {
+export interface Feature<O = unknown, P = Record<string, unknown>>
+  extends Required<Omit<FeatureSpec<O, P>, 'params'>> {
   params: z.ZodType<P> | undefined;
   codeHash: string;
 }
@@ -78,7 +79,9 @@ export type AnyFeature = Feature<any, any>;
 
 export function defineFeature<O, P = Record<string, never>>(spec: FeatureSpec<O, P>): Feature<O, P> {
   if (!FEATURE_NAME.test(spec.name)) {
-    throw new Error(`feature name "${spec.name}" must match ${FEATURE_NAME} (e.g. shots, shot-embedding:clip)`);
+    throw new Error(
+      `feature name "${spec.name}" must match ${FEATURE_NAME} (e.g. shots, shot-embedding:clip)`,
+    );
   }
   if (!Number.isInteger(spec.version) || spec.version < 1) {
     throw new Error(`feature ${spec.name}: version must be a positive integer, got ${spec.version}`);

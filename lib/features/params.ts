@@ -6,7 +6,9 @@ import { BadInputError } from './definition.ts';
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : v,
   );
 }
@@ -22,7 +24,10 @@ export interface NormalizedParams {
   paramsKey: string | undefined;
 }
 
-export function normalizeParams(feature: AnyFeature, raw: Record<string, unknown> | undefined): NormalizedParams {
+export function normalizeParams(
+  feature: AnyFeature,
+  raw: Record<string, unknown> | undefined,
+): NormalizedParams {
   const parse = (input: unknown): Record<string, unknown> => {
     if (!feature.params) {
       if (input && Object.keys(input).length > 0) {
@@ -32,7 +37,9 @@ export function normalizeParams(feature: AnyFeature, raw: Record<string, unknown
     }
     const result = feature.params.safeParse(input ?? {});
     if (!result.success) {
-      const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      const detail = result.error.issues
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
       throw new BadInputError(`invalid params for feature ${feature.name}: ${detail}`);
     }
     return result.data as Record<string, unknown>;

@@ -45,12 +45,22 @@ export interface Resolution {
 export const BAD_INPUT = 'BadInput';
 
 /** `feat/<name>@<version>/<entityKey>`, plus `/p=<hash>` when the params differ from the defaults. */
-export function featureWorkflowId(feature: string, version: number, entityKey: string, paramsKey?: string): string {
+export function featureWorkflowId(
+  feature: string,
+  version: number,
+  entityKey: string,
+  paramsKey?: string,
+): string {
   return `feat/${feature}@${version}/${entityKey}${paramsKey ? `/p=${paramsKey}` : ''}`;
 }
 
 /** One line for the Temporal UI (≤ 200 bytes). */
-export function featureSummary(feature: string, version: number, entityKey: string, titleId?: string): string {
+export function featureSummary(
+  feature: string,
+  version: number,
+  entityKey: string,
+  titleId?: string,
+): string {
   const who = titleId ? `${titleId} · ` : '';
   return `${feature}@${version} · ${who}${entityKey.slice(0, 12)}`.slice(0, 200);
 }

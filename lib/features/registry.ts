@@ -54,7 +54,9 @@ function validateGraph(features: ReadonlyMap<string, AnyFeature>): void {
       const d = features.get(dep);
       if (!d) problems.push(`${f.name} depends on unknown feature ${dep}`);
       else if (d.entityType !== f.entityType) {
-        problems.push(`${f.name} (per ${f.entityType}) depends on ${dep} (per ${d.entityType}): entity types must match`);
+        problems.push(
+          `${f.name} (per ${f.entityType}) depends on ${dep} (per ${d.entityType}): entity types must match`,
+        );
       }
     }
   }
@@ -111,7 +113,9 @@ export async function importFeatureModules(modules: readonly string[]): Promise<
     const exported = Array.isArray(mod.default) ? mod.default : [mod.default];
     const bad = exported.filter((x) => !isFeature(x));
     if (bad.length > 0 || exported.length === 0) {
-      throw new FeatureGraphError(`feature module ${m} must default-export a feature or an array of features`);
+      throw new FeatureGraphError(
+        `feature module ${m} must default-export a feature or an array of features`,
+      );
     }
     out.push(...exported);
   }

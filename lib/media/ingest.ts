@@ -16,12 +16,19 @@ export class IngestError extends Error {
 }
 
 /** Copies a file into the object store by content and records it as an asset of a title. Idempotent by content. */
-export async function ingestFile(db: Db, objects: ObjectStore, file: string, titleId: string): Promise<IngestedAsset> {
+export async function ingestFile(
+  db: Db,
+  objects: ObjectStore,
+  file: string,
+  titleId: string,
+): Promise<IngestedAsset> {
   let stat: fs.Stats;
   try {
     stat = await fs.promises.stat(file);
   } catch (err) {
-    throw new IngestError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new IngestError(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   if (!stat.isFile()) throw new IngestError(`${file} is not a regular file`);
   const ref = await objects.putFile(file);

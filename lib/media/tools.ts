@@ -43,7 +43,9 @@ export function runTool(
     execFile(bin, args, { encoding: 'buffer', maxBuffer, signal }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const tail = stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ');
-      reject(new MediaToolError(`${path.basename(bin)} failed: ${tail || err.message}`, stderr.toString('utf8')));
+      reject(
+        new MediaToolError(`${path.basename(bin)} failed: ${tail || err.message}`, stderr.toString('utf8')),
+      );
     });
   });
 }

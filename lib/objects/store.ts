@@ -23,12 +23,15 @@ export interface ObjectStore {
 export async function sha256File(file: string): Promise<{ sha256: string; sizeBytes: number }> {
   const hash = crypto.createHash('sha256');
   let sizeBytes = 0;
-  await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
-    }
-  });
+  await pipeline(
+    fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+    async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        sizeBytes += chunk.length;
+      }
+    },
+  );
   return { sha256: hash.digest('hex'), sizeBytes };
 }
 

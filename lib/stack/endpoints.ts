@@ -29,7 +29,8 @@ export function resolveDatabaseUrl(config: Config): string {
 /** TEMPORAL_ADDRESS when set, else the embedded dev server recorded by `mediamesh up`. */
 export function resolveEndpoints(config: Config): Endpoints {
   const databaseUrl = resolveDatabaseUrl(config);
-  if (config.temporal.address) return { databaseUrl, temporalAddress: config.temporal.address, temporalUi: undefined };
+  if (config.temporal.address)
+    return { databaseUrl, temporalAddress: config.temporal.address, temporalUi: undefined };
   const { temporal } = readState(config.dataDir);
   if (!temporal) throw notRunning(config, 'Temporal (TEMPORAL_ADDRESS)');
   return {

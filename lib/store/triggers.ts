@@ -1,5 +1,5 @@
-import type { Prisma } from './generated/client.ts';
 import type { Db } from './db.ts';
+import type { Prisma } from './generated/client.ts';
 
 export interface TriggerRecord {
   source: 'cli' | 'demo' | 'api' | 'watcher' | 'bench' | 'test';

@@ -36,7 +36,9 @@ export async function describePollers(
 
 /** Adds our search attributes to an external cluster's namespace; a no-op where they exist already. */
 export async function ensureSearchAttributes(client: Client, names: readonly string[]): Promise<void> {
-  const existing = await client.connection.operatorService.listSearchAttributes({ namespace: client.options.namespace });
+  const existing = await client.connection.operatorService.listSearchAttributes({
+    namespace: client.options.namespace,
+  });
   const missing = names.filter((n) => !(n in (existing.customAttributes ?? {})));
   if (missing.length === 0) return;
   await client.connection.operatorService.addSearchAttributes({

@@ -7,7 +7,9 @@ import { projectRoot } from '../config/config.ts';
 function sourceHash(dirs: string[]): string {
   const hash = crypto.createHash('sha256');
   const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== 'generated') walk(p);
@@ -23,7 +25,10 @@ function sourceHash(dirs: string[]): string {
 
 /** Bundles the workflow code once per source version and caches it, so worker restarts take ~1 s, not ~5 s. */
 export async function workflowBundle(cacheDir: string): Promise<{ codePath: string }> {
-  const file = path.join(cacheDir, `workflows-${sourceHash(['workflows', 'lib/features', 'lib/temporal'])}.js`);
+  const file = path.join(
+    cacheDir,
+    `workflows-${sourceHash(['workflows', 'lib/features', 'lib/temporal'])}.js`,
+  );
   if (fs.existsSync(file)) return { codePath: file };
   const bundle = await bundleWorkflowCode({
     workflowsPath: path.join(projectRoot, 'workflows', 'index.ts'),

@@ -72,7 +72,10 @@ describe('mediamesh CLI against the real stack', () => {
     fs.writeFileSync(file, 'this is text, not video\n'.repeat(100));
     const r = await mediamesh(['run', 'media-probe', '--file', file], env);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /feature run failed: media-probe on [0-9a-f]{64}: not readable as media: ffprobe failed:/);
+    assert.match(
+      r.stderr,
+      /feature run failed: media-probe on [0-9a-f]{64}: not readable as media: ffprobe failed:/,
+    );
     const hash = (await import('../../lib/objects/store.ts')).sha256File;
     const { sha256 } = await hash(file);
     const s = await workers.session();
@@ -89,7 +92,10 @@ describe('mediamesh CLI against the real stack', () => {
     [['run', 'media-probe', '--asset', 'abc', '--params', '[1]'], /must be a JSON object/],
     [['run', 'media-probe', '--asset', 'abc'], /entity key must be a sha256 hex digest/],
     [['run', 'no-such-feature', '--asset', 'a'.repeat(64)], /unknown feature "no-such-feature"/],
-    [['run', 'media-probe', '--file', '/nonexistent/clip.mp4'], /cannot read \/nonexistent\/clip.mp4: ENOENT/],
+    [
+      ['run', 'media-probe', '--file', '/nonexistent/clip.mp4'],
+      /cannot read \/nonexistent\/clip.mp4: ENOENT/,
+    ],
     [['worker', 'tpu'], /value 'tpu' is invalid for argument 'kind'/],
   ] as const) {
     it(`refuses \`${args.join(' ')}\` with a specific message`, async () => {
@@ -110,21 +116,32 @@ describe('api process', () => {
   it('serves health openly and status only with a valid bearer token', async () => {
     const port = await freePort();
     const token = 'test-token-0123456789abcdef';
-    const pid = spawnService(process.execPath, [new URL('../../bin/mediamesh.mjs', import.meta.url).pathname, 'api'], {
-      logFile: path.join(workers.config.dataDir, 'logs', 'api-test.out'),
-      env: { ...env, MEDIAMESH_API_PORT: String(port), MEDIAMESH_API_TOKENS: token },
-    });
+    const pid = spawnService(
+      process.execPath,
+      [new URL('../../bin/mediamesh.mjs', import.meta.url).pathname, 'api'],
+      {
+        logFile: path.join(workers.config.dataDir, 'logs', 'api-test.out'),
+        env: { ...env, MEDIAMESH_API_PORT: String(port), MEDIAMESH_API_TOKENS: token },
+      },
+    );
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor('api', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined));
       assert.equal((await fetch(`${base}/v1/status`)).status, 401);
-      assert.equal((await fetch(`${base}/v1/status`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 401);
+      assert.equal(
+        (await fetch(`${base}/v1/status`, { headers: { authorization: 'Bearer wrong-token-0123456789' } }))
+          .status,
+        401,
+      );
       const ok = await fetch(`${base}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(ok.status, 200);
       assert.ok(((await ok.json()) as { services: unknown[] }).services.length >= 2);
       const features = await fetch(`${base}/v1/features`, { headers: { authorization: `Bearer ${token}` } });
       assert.ok(((await features.json()) as { name: string }[]).some((f) => f.name === 'media-probe'));
-      assert.equal((await fetch(`${base}/v1/nothing`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
+      assert.equal(
+        (await fetch(`${base}/v1/nothing`, { headers: { authorization: `Bearer ${token}` } })).status,
+        404,
+      );
       assert.equal((await fetch(`${base}/healthz`, { method: 'POST' })).status, 405);
     } finally {
       assert.equal(await stopProcess(pid), 'stopped', 'api stops cleanly on SIGTERM');

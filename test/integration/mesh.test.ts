@@ -35,12 +35,19 @@ describe('feature mesh on a real Temporal server and real workers', () => {
       assert.equal(workers.executions(f, key).length, 1, `${f} computed exactly once`);
     }
     // a=1, b=c=1+a=2, d=1+b+c=5, e=1+d=6
-    const e = await s.db.featureValue.findUniqueOrThrow({ where: { id: BigInt(ref.valueId) }, include: { inputs: true } });
+    const e = await s.db.featureValue.findUniqueOrThrow({
+      where: { id: BigInt(ref.valueId) },
+      include: { inputs: true },
+    });
     assert.deepEqual((e.value as { n: number }).n, 6);
     assert.equal(e.inputs.length, 1, 'lineage points at d');
-    const d = await s.db.featureValue.findFirstOrThrow({ where: { entityKey: key, featureName: 't-mesh-d' } });
+    const d = await s.db.featureValue.findFirstOrThrow({
+      where: { entityKey: key, featureName: 't-mesh-d' },
+    });
     assert.equal((d.value as { pid: number }).pid, workers.pids.gpu, 'd ran on the gpu worker');
-    const a = await s.db.featureValue.findFirstOrThrow({ where: { entityKey: key, featureName: 't-mesh-a' } });
+    const a = await s.db.featureValue.findFirstOrThrow({
+      where: { entityKey: key, featureName: 't-mesh-a' },
+    });
     assert.equal((a.value as { pid: number }).pid, workers.pids.cpu, 'a ran on the cpu worker');
     assert.equal(d.workflowId, featureWorkflowId('t-mesh-d', 1, key));
   });
@@ -53,7 +60,10 @@ describe('feature mesh on a real Temporal server and real workers', () => {
     assert.equal(second.valueId, first.valueId);
     assert.equal(workers.executions('t-mesh-e', key).length, 1);
     const events = await historyEvents(featureWorkflowId('t-mesh-e', 1, key));
-    assert.ok(!events.includes('activityTaskScheduledEventAttributes'), `no activity scheduled: ${events.join(', ')}`);
+    assert.ok(
+      !events.includes('activityTaskScheduledEventAttributes'),
+      `no activity scheduled: ${events.join(', ')}`,
+    );
     assert.ok(!events.includes('startChildWorkflowExecutionInitiatedEventAttributes'), 'no child started');
   });
 
@@ -89,7 +99,9 @@ describe('feature mesh on a real Temporal server and real workers', () => {
       historyEvents(featureWorkflowId('t-waits-1', 1, key)),
       historyEvents(featureWorkflowId('t-waits-2', 1, key)),
     ]);
-    const children = histories.map((h) => h.filter((e) => e === 'childWorkflowExecutionStartedEventAttributes').length);
+    const children = histories.map(
+      (h) => h.filter((e) => e === 'childWorkflowExecutionStartedEventAttributes').length,
+    );
     assert.deepEqual(children.sort(), [0, 1], 'exactly one parent started the shared child');
   });
 
@@ -97,7 +109,8 @@ describe('feature mesh on a real Temporal server and real workers', () => {
     const key = randomEntityKey();
     await assert.rejects(run('t-bad-input', key), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
-      const chain = JSON.stringify(err, Object.getOwnPropertyNames(err)) + String((err.cause as Error)?.cause);
+      const chain =
+        JSON.stringify(err, Object.getOwnPropertyNames(err)) + String((err.cause as Error)?.cause);
       assert.match(chain, /upside down/);
       return true;
     });
@@ -140,18 +153,25 @@ describe('feature mesh on a real Temporal server and real workers', () => {
   it('runs carry TitleId, Feature and EntityKey search attributes and a summary for the UI', async () => {
     const key = randomEntityKey();
     await run('t-mesh-c', key);
-    const handle = await startFeature(s.client, s.config, s.registry, { feature: 't-mesh-c', entityKey: key });
+    const handle = await startFeature(s.client, s.config, s.registry, {
+      feature: 't-mesh-c',
+      entityKey: key,
+    });
     const desc = await handle.describe();
     assert.equal(desc.typedSearchAttributes.get({ name: 'EntityKey', type: 'KEYWORD' } as never), key);
     // Visibility is eventually consistent; the second run of c is the memo hit started just above.
     let found = new Set<string>();
     for (let i = 0; i < 40 && found.size < 2; i++) {
       found = new Set();
-      for await (const wf of s.client.workflow.list({ query: `EntityKey = '${key}'` })) found.add(wf.workflowId);
+      for await (const wf of s.client.workflow.list({ query: `EntityKey = '${key}'` }))
+        found.add(wf.workflowId);
       await new Promise((r) => setTimeout(r, 250));
     }
-    assert.deepEqual([...found].sort(), [featureWorkflowId('t-mesh-a', 1, key), featureWorkflowId('t-mesh-c', 1, key)]);
+    assert.deepEqual([...found].sort(), [
+      featureWorkflowId('t-mesh-a', 1, key),
+      featureWorkflowId('t-mesh-c', 1, key),
+    ]);
     const meta = await handle.describe();
-    assert.match((await meta.staticSummary()) ?? "", /t-mesh-c@1/);
+    assert.match((await meta.staticSummary()) ?? '', /t-mesh-c@1/);
   });
 });

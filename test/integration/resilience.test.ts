@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../lib/config/config.ts';
 import { startFeature } from '../../lib/features/client.ts';
 import { resolveDatabaseUrl } from '../../lib/stack/endpoints.ts';
@@ -17,8 +17,14 @@ describe('resilience', () => {
     const s = await workers.session();
     try {
       const key = randomEntityKey();
-      const handle = await startFeature(s.client, s.config, s.registry, { feature: 't-slow', entityKey: key, params: { ms: 4000 } });
-      await waitFor('the slow compute to start', async () => (workers.executions('t-slow', key, 'start').length > 0 ? true : undefined));
+      const handle = await startFeature(s.client, s.config, s.registry, {
+        feature: 't-slow',
+        entityKey: key,
+        params: { ms: 4000 },
+      });
+      await waitFor('the slow compute to start', async () =>
+        workers.executions('t-slow', key, 'start').length > 0 ? true : undefined,
+      );
       const killedPid = workers.pids.cpu!;
       workers.kill('cpu');
       await sleep(500);
@@ -55,7 +61,10 @@ describe('resilience', () => {
     const s = await workers.session();
     try {
       const key = randomEntityKey();
-      const handle = await startFeature(s.client, s.config, s.registry, { feature: 't-waits-1', entityKey: key });
+      const handle = await startFeature(s.client, s.config, s.registry, {
+        feature: 't-waits-1',
+        entityKey: key,
+      });
       await waitFor('the slow dependency to start', async () =>
         workers.executions('t-slow', key, 'start').length > 0 ? true : undefined,
       );

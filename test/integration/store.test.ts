@@ -88,11 +88,14 @@ describe('feature store (real Postgres)', () => {
     it(`the database itself refuses ${what} of values`, async () => {
       const key = randomEntityKey();
       await insertValue(db, newValue(key));
-      await assert.rejects(raw.query(sql, sql.includes('$1') ? [key] : []), (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'P0001');
-        assert.match(err.message, new RegExp(`feature_values is insert-only: ${what} refused`));
-        return true;
-      });
+      await assert.rejects(
+        raw.query(sql, sql.includes('$1') ? [key] : []),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'P0001');
+          assert.match(err.message, new RegExp(`feature_values is insert-only: ${what} refused`));
+          return true;
+        },
+      );
       const { rows } = await raw.query('SELECT value FROM feature_values WHERE entity_key = $1', [key]);
       assert.deepEqual(rows, [{ value: { answer: 42 } }]);
     });

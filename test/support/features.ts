@@ -4,13 +4,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { type AnyFeature, BadInputError, defineFeature, type FeatureContext } from '../../lib/features/definition.ts';
+import {
+  type AnyFeature,
+  BadInputError,
+  defineFeature,
+  type FeatureContext,
+} from '../../lib/features/definition.ts';
 
 function record(feature: string, ctx: FeatureContext<unknown>, event = 'compute'): void {
   const dir = process.env.MEDIAMESH_TEST_COUNTER_DIR;
   if (!dir) return;
   fs.mkdirSync(dir, { recursive: true });
-  fs.appendFileSync(path.join(dir, `${feature}.log`), `${event} ${ctx.entityKey} ${process.pid} ${ctx.attempt}\n`);
+  fs.appendFileSync(
+    path.join(dir, `${feature}.log`),
+    `${event} ${ctx.entityKey} ${process.pid} ${ctx.attempt}\n`,
+  );
 }
 
 const numberOut = z.object({ n: z.number(), pid: z.number().int() });

@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openSession, type Session } from '../../lib/cli/context.ts';
 import { type Config, loadConfig } from '../../lib/config/config.ts';
 import { createLogger } from '../../lib/config/log.ts';
-import { openSession, type Session } from '../../lib/cli/context.ts';
 import { isAlive, spawnService, stopProcess } from '../../lib/stack/processes.ts';
 import { type WORKER_KINDS, waitForPollers } from '../../lib/stack/stack.ts';
 
@@ -43,11 +43,15 @@ export class TestWorkers {
   }
 
   start(kind: Kind): number {
-    const pid = spawnService(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'workers/main.ts'), kind], {
-      logFile: path.join(this.config.dataDir, 'logs', `${this.config.queues[kind]}.out`),
-      env: this.#env,
-      cwd: projectRoot,
-    });
+    const pid = spawnService(
+      process.execPath,
+      ['--import', 'tsx', path.join(projectRoot, 'workers/main.ts'), kind],
+      {
+        logFile: path.join(this.config.dataDir, 'logs', `${this.config.queues[kind]}.out`),
+        env: this.#env,
+        cwd: projectRoot,
+      },
+    );
     this.pids[kind] = pid;
     return pid;
   }

@@ -10,7 +10,11 @@ describe('configuration', () => {
     assert.equal(c.temporal.address, undefined);
     assert.equal(c.temporal.namespace, 'default');
     assert.equal(c.temporal.uiPort, 8233);
-    assert.deepEqual(c.queues, { orchestrator: 'mediamesh-orchestrator', cpu: 'mediamesh-cpu', gpu: 'mediamesh-gpu' });
+    assert.deepEqual(c.queues, {
+      orchestrator: 'mediamesh-orchestrator',
+      cpu: 'mediamesh-cpu',
+      gpu: 'mediamesh-gpu',
+    });
     assert.match(c.dataDir, /\.mediamesh$/);
   });
 
@@ -42,19 +46,24 @@ describe('configuration', () => {
     ['MEDIAMESH_API_TOKENS', 'short', /at least 16 characters/],
   ] as const) {
     it(`refuses ${name}=${value} with a message naming the variable`, () => {
-      assert.throws(() => loadConfig({ [name]: value }), (err: Error) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (err: Error) => err instanceof ConfigError && message.test(err.message),
+      );
     });
   }
 });
 
 describe('bearer tokens', () => {
   const tokens = ['0123456789abcdef-editor', 'fedcba9876543210-bench'];
-  it('accepts a configured token', () => assert.equal(bearerAllowed('Bearer fedcba9876543210-bench', tokens), true));
+  it('accepts a configured token', () =>
+    assert.equal(bearerAllowed('Bearer fedcba9876543210-bench', tokens), true));
   it('refuses a missing header, a wrong scheme, a wrong or a prefix token', () => {
     assert.equal(bearerAllowed(undefined, tokens), false);
     assert.equal(bearerAllowed('Basic 0123456789abcdef-editor', tokens), false);
     assert.equal(bearerAllowed('Bearer 0123456789abcdef', tokens), false);
     assert.equal(bearerAllowed('Bearer ', tokens), false);
   });
-  it('refuses everything when no token is configured', () => assert.equal(bearerAllowed('Bearer anything-at-all-here', []), false));
+  it('refuses everything when no token is configured', () =>
+    assert.equal(bearerAllowed('Bearer anything-at-all-here', []), false));
 });

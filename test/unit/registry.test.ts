@@ -7,7 +7,11 @@ import { canonicalJson, normalizeParams } from '../../lib/features/params.ts';
 import { featureWorkflowId } from '../../lib/features/refs.ts';
 import { FeatureGraphError, FeatureRegistry, importFeatureModules } from '../../lib/features/registry.ts';
 
-function feature(name: string, dependencies: string[] = [], entityType: 'asset' | 'title' = 'asset'): AnyFeature {
+function feature(
+  name: string,
+  dependencies: string[] = [],
+  entityType: 'asset' | 'title' = 'asset',
+): AnyFeature {
   return defineFeature({
     name,
     version: 1,
@@ -35,7 +39,8 @@ describe('feature registry', () => {
   it('rejects a dependency cycle and names it', () => {
     assert.throws(
       () => new FeatureRegistry([feature('a', ['c']), feature('b', ['a']), feature('c', ['b'])]),
-      (err: Error) => err instanceof FeatureGraphError && /dependency cycle: a -> c -> b -> a/.test(err.message),
+      (err: Error) =>
+        err instanceof FeatureGraphError && /dependency cycle: a -> c -> b -> a/.test(err.message),
     );
   });
 
@@ -87,26 +92,38 @@ describe('feature registry', () => {
 describe('params and ids', () => {
   const withParams = defineFeature({
     ...feature('p'),
-    params: z.object({ threshold: z.number().min(0).max(1).default(0.5), mode: z.enum(['fast', 'exact']).default('fast') }),
+    params: z.object({
+      threshold: z.number().min(0).max(1).default(0.5),
+      mode: z.enum(['fast', 'exact']).default('fast'),
+    }),
   });
 
   it('hashes params canonically: key order does not matter, defaults are filled in', () => {
     const a = normalizeParams(withParams, { threshold: 0.3, mode: 'exact' });
     const b = normalizeParams(withParams, { mode: 'exact', threshold: 0.3 });
     assert.equal(a.paramsHash, b.paramsHash);
-    assert.equal(normalizeParams(withParams, {}).paramsHash, normalizeParams(withParams, { threshold: 0.5 }).paramsHash);
+    assert.equal(
+      normalizeParams(withParams, {}).paramsHash,
+      normalizeParams(withParams, { threshold: 0.5 }).paramsHash,
+    );
     assert.equal(normalizeParams(withParams, {}).paramsKey, undefined);
     assert.equal(a.paramsKey, a.paramsHash.slice(0, 16));
   });
 
   it('rejects invalid params with the path of each problem', () => {
-    assert.throws(() => normalizeParams(withParams, { threshold: 7 }), /invalid params for feature p: threshold:/);
+    assert.throws(
+      () => normalizeParams(withParams, { threshold: 7 }),
+      /invalid params for feature p: threshold:/,
+    );
     assert.throws(() => normalizeParams(withParams, { mode: 'slow' }), /mode:/);
     assert.throws(() => normalizeParams(feature('np'), { x: 1 }), /feature np takes no params/);
   });
 
   it('canonical JSON sorts keys at every depth', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } }), '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } }),
+      '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   it('workflow ids are deterministic', () => {
