@@ -32,7 +32,8 @@ export async function ingestFile(
   }
   if (!stat.isFile()) throw new IngestError(`${file} is not a regular file`);
   const ref = await objects.putFile(file);
-  await db.title.upsert({ where: { id: titleId }, create: { id: titleId }, update: {} });
+  // createMany + skipDuplicates, not upsert: concurrent landings of one title must not race on the insert.
+  await db.title.createMany({ data: [{ id: titleId }], skipDuplicates: true });
   const existing = await db.asset.findUnique({ where: { hash: ref.sha256 } });
   if (!existing) {
     await db.asset.createMany({
