@@ -5,7 +5,7 @@ import { normalizeParams } from '../lib/features/params.ts';
 import { BAD_INPUT, type FeatureRequest, featureWorkflowId, type Resolution } from '../lib/features/refs.ts';
 import type { FeatureRegistry } from '../lib/features/registry.ts';
 import type { Db } from '../lib/store/db.ts';
-import { findCurrentValue } from '../lib/store/values.ts';
+import { findCurrentValue, nextAttempt } from '../lib/store/values.ts';
 
 export function badInput(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: BAD_INPUT, nonRetryable: true });
@@ -34,12 +34,13 @@ export function makeResolveFeature(deps: { db: Db; registry: FeatureRegistry; co
       if (err instanceof BadInputError) throw badInput(err.message);
       throw err;
     }
-    const memo = await findCurrentValue(deps.db, {
+    const key = {
       feature: feature.name,
       version: feature.version,
       entityKey: req.entityKey,
       paramsHash: normalized.paramsHash,
-    });
+    };
+    const memo = req.recompute ? null : await findCurrentValue(deps.db, key);
     return {
       memo,
       plan: {
@@ -57,6 +58,7 @@ export function makeResolveFeature(deps: { db: Db; registry: FeatureRegistry; co
         startToCloseMs: feature.timeoutMs,
         heartbeatMs: feature.heartbeatTimeoutMs,
         maxAttempts: feature.maxAttempts,
+        attempt: req.recompute ? await nextAttempt(deps.db, key) : 0,
       },
     };
   };

@@ -45,3 +45,13 @@ if [ ! -f lib/store/generated/.schema-hash ] || [ "$(cat lib/store/generated/.sc
   fi
   echo "$schema_hash" >lib/store/generated/.schema-hash
 fi
+
+proto_hash=$(cat proto/mediamesh/v1/*.proto package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -f lib/api/generated/.proto-hash ] || [ "$(cat lib/api/generated/.proto-hash)" != "$proto_hash" ]; then
+  say "grpc: generating TypeScript types from proto/"
+  rm -rf lib/api/generated
+  npx --no-install proto-loader-gen-types --longs=String --enums=String --defaults --oneofs --includeComments \
+    --grpcLib=@grpc/grpc-js --outDir=lib/api/generated --targetFileExtension=.ts --importFileExtension=.ts \
+    proto/mediamesh/v1/*.proto >/dev/null
+  echo "$proto_hash" >lib/api/generated/.proto-hash
+fi

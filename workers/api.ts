@@ -1,22 +1,28 @@
+import { startGrpcServer } from '../lib/api/grpc/server.ts';
 import { createHttpApi } from '../lib/api/http.ts';
 import { type Config, loadConfig } from '../lib/config/config.ts';
 import { createLogger } from '../lib/config/log.ts';
-import { loadRegistry } from '../lib/features/load.ts';
+import { openLandingDeps, untilSignalled } from './services.ts';
 
-/** The api process: serves until SIGINT/SIGTERM, then closes its listeners. */
+/** The api process: gRPC TriggerService (+ health, reflection) and HTTP, until SIGINT/SIGTERM. */
 export async function runApi(config: Config = loadConfig()): Promise<void> {
   const log = createLogger(config, 'api', true);
   if (config.api.tokens.length === 0)
-    log.warn('MEDIAMESH_API_TOKENS is empty: every authenticated route answers 401');
-  const server = createHttpApi(config, await loadRegistry(config), log);
+    log.warn('MEDIAMESH_API_TOKENS is empty: every authenticated call is refused');
+  const deps = await openLandingDeps(config, log);
+  const http = createHttpApi(config, deps.registry, log);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.api.port, config.api.host, () => resolve());
+    http.once('error', reject);
+    http.listen(config.api.port, config.api.host, () => resolve());
   });
-  log.info({ host: config.api.host, port: config.api.port }, 'api listening');
-  await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const grpc = await startGrpcServer(deps, config.api.host, config.api.grpcPort);
+  log.info({ host: config.api.host, http: config.api.port, grpc: grpc.port }, 'api listening');
+  await untilSignalled();
+  grpc.health.setStatus('', 'NOT_SERVING');
+  await Promise.all([
+    new Promise<void>((resolve) => grpc.server.tryShutdown(() => resolve())),
+    new Promise<void>((resolve) => http.close(() => resolve())),
+  ]);
+  await deps.close();
+  log.info('api stopped');
 }

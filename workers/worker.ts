@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DefaultLogger, type LogLevel, Runtime, Worker } from '@temporalio/worker';
 import { makeAwaitFeatureWorkflow } from '../activities/await-workflow.ts';
 import { makeComputeFeature } from '../activities/compute.ts';
+import { makePlanActivities } from '../activities/plan.ts';
 import { makeResolveFeature } from '../activities/resolve.ts';
 import { type Config, loadConfig } from '../lib/config/config.ts';
 import { createLogger, type Logger } from '../lib/config/log.ts';
@@ -60,6 +61,7 @@ export async function runWorker(kind: WorkerKind, config: Config = loadConfig())
       activities: {
         resolveFeature: makeResolveFeature({ db, registry, config }),
         awaitFeatureWorkflow: makeAwaitFeatureWorkflow({ client }),
+        ...makePlanActivities({ registry }),
       },
       maxConcurrentWorkflowTaskExecutions: 100,
       maxConcurrentLocalActivityExecutions: 50,

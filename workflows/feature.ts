@@ -8,7 +8,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { ComputeInput } from '../activities/compute.ts';
-import type { DependencyPlan, FeatureRequest, Resolution, ValueRef } from '../lib/features/refs.ts';
+import type { FeatureRequest, Resolution, ValueRef } from '../lib/features/refs.ts';
 import { BAD_INPUT, featureSummary } from '../lib/features/refs.ts';
 import { EntityKeyKey, FeatureKey, TitleIdKey } from '../lib/temporal/search-attributes.ts';
 
@@ -27,23 +27,26 @@ const { resolveFeature } = proxyLocalActivities<{ resolveFeature(req: FeatureReq
 /**
  * One feature value for one entity. ID `feat/<name>@<version>/<entityKey>`: concurrent requests and shared
  * dependencies meet in the same execution. Memo hit → return at once; miss → dependencies as child workflows
- * (in parallel), then the compute activity on the feature's own task queue.
+ * (in parallel), then the compute activity on the feature's own task queue. A recompute skips the memo and
+ * stores a new attempt; its dependencies are the current values.
  */
 export async function featureWorkflow(input: FeatureWorkflowInput): Promise<ValueRef> {
-  const request: FeatureRequest = {
-    feature: input.feature,
-    version: input.version,
-    entityKey: input.entityKey,
-    titleId: input.titleId,
-    params: input.params,
-  };
+  const { orchestratorQueue, ...request } = input;
   const { plan, memo } = await resolveFeature(request);
   if (memo) {
     upsertMemo({ outcome: 'memo-hit', valueId: memo.valueId });
     return memo;
   }
 
-  const inputs = await Promise.all(plan.dependencies.map((dep) => resolveDependency(dep, input)));
+  const inputs = await Promise.all(
+    plan.dependencies.map((dep) =>
+      runFeatureChild(
+        { feature: dep.feature, version: dep.version, entityKey: input.entityKey, titleId: input.titleId },
+        dep.workflowId,
+        orchestratorQueue,
+      ),
+    ),
+  );
 
   const { computeFeature } = proxyActivities<{ computeFeature(i: ComputeInput): Promise<ValueRef> }>({
     taskQueue: plan.taskQueue,
@@ -56,7 +59,7 @@ export async function featureWorkflow(input: FeatureWorkflowInput): Promise<Valu
       maximumAttempts: plan.maxAttempts,
       nonRetryableErrorTypes: [BAD_INPUT, 'OutputSchemaViolation'],
     },
-    summary: `compute ${input.feature}@${input.version}`,
+    summary: `compute ${input.feature}@${input.version}${plan.attempt ? ` (attempt ${plan.attempt})` : ''}`,
   });
   const ref = await computeFeature({
     feature: input.feature,
@@ -66,41 +69,48 @@ export async function featureWorkflow(input: FeatureWorkflowInput): Promise<Valu
     params: plan.params,
     paramsHash: plan.paramsHash,
     inputs,
-    attempt: 0,
+    attempt: plan.attempt,
   });
-  upsertMemo({ outcome: ref.memoHit ? 'memo-hit' : 'computed', valueId: ref.valueId });
+  upsertMemo({ outcome: ref.memoHit ? 'memo-hit' : 'computed', valueId: ref.valueId, attempt: ref.attempt });
   return ref;
 }
 
-async function resolveDependency(dep: DependencyPlan, parent: FeatureWorkflowInput): Promise<ValueRef> {
+/**
+ * Runs a feature as a child workflow under a deterministic id. When that id is already running (another parent
+ * or client asked first) it waits for that run instead of computing the value a second time.
+ */
+export async function runFeatureChild(
+  request: FeatureRequest,
+  workflowId: string,
+  orchestratorQueue: string,
+): Promise<ValueRef> {
   try {
     const child = await startChild(featureWorkflow, {
-      workflowId: dep.workflowId,
-      taskQueue: parent.orchestratorQueue,
-      args: [{ ...parent, feature: dep.feature, version: dep.version, params: undefined }],
+      workflowId,
+      taskQueue: orchestratorQueue,
+      args: [{ ...request, orchestratorQueue }],
       // A shared dependency outlives any one parent that asked for it.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       typedSearchAttributes: [
-        { key: FeatureKey, value: dep.feature },
-        { key: EntityKeyKey, value: parent.entityKey },
-        ...(parent.titleId ? [{ key: TitleIdKey, value: parent.titleId }] : []),
+        { key: FeatureKey, value: request.feature },
+        { key: EntityKeyKey, value: request.entityKey },
+        ...(request.titleId ? [{ key: TitleIdKey, value: request.titleId }] : []),
       ],
-      staticSummary: featureSummary(dep.feature, dep.version, parent.entityKey, parent.titleId),
+      staticSummary: featureSummary(request.feature, request.version, request.entityKey, request.titleId),
     });
     return await child.result();
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    // Another parent is computing it right now: wait for that run instead of computing twice.
     const { awaitFeatureWorkflow } = proxyActivities<{ awaitFeatureWorkflow(id: string): Promise<ValueRef> }>(
       {
-        taskQueue: parent.orchestratorQueue,
+        taskQueue: orchestratorQueue,
         startToCloseTimeout: '24h',
         heartbeatTimeout: '20s',
         retry: { maximumAttempts: 3 },
-        summary: `await ${dep.workflowId}`,
+        summary: `await ${workflowId}`,
       },
     );
-    return awaitFeatureWorkflow(dep.workflowId);
+    return awaitFeatureWorkflow(workflowId);
   }
 }

@@ -1,1 +1,2 @@
 export { featureWorkflow } from './feature.ts';
+export { titleWorkflow } from './title.ts';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ApiNotConfiguredError } from '../api/grpc/connect.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { createLogger } from '../config/log.ts';
 import { runFeature } from '../features/client.ts';
@@ -12,6 +13,13 @@ import { StackNotRunningError } from '../stack/endpoints.ts';
 import { down, StackError, up } from '../stack/stack.ts';
 import { recordTrigger } from '../store/triggers.ts';
 import { describeWorkflowFailure } from '../temporal/errors.ts';
+import {
+  ApiCallError,
+  recomputeCommand,
+  titleStatusCommand,
+  triggerCommand,
+  valueCommand,
+} from './api-commands.ts';
 import { openSession } from './context.ts';
 import { renderDemo, runDemo, sampleMediaDir } from './demo.ts';
 import { runDoctor } from './doctor.ts';
@@ -29,6 +37,12 @@ function parseJsonObject(value: string): Record<string, unknown> {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new InvalidArgumentError('must be a JSON object');
   return parsed as Record<string, unknown>;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1e9) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return n;
 }
 
 const program = new Command()
@@ -58,11 +72,70 @@ program
 
 program
   .command('status')
-  .description('services, task queues with their pollers, stored values per feature, outbox backlog')
+  .description(
+    "the stack (services, queues, values, outbox); with --title, one title's features through the API",
+  )
+  .option('--title <id>', "show this title's per-asset feature status")
+  .option('--watch', 'with --title: follow live until nothing is pending or running')
+  .option('--timeout <seconds>', 'with --watch: give up after this long', parsePositiveInt, 3600)
   .option('--json', 'print JSON')
-  .action(async (opts: { json?: boolean }) => {
-    const status = await collectStatus(loadConfig());
+  .action(async (opts: { title?: string; watch?: boolean; timeout: number; json?: boolean }) => {
+    const config = loadConfig();
+    if (opts.title) return titleStatusCommand(config, { ...opts, title: opts.title });
+    if (opts.watch) throw new InvalidArgumentError('--watch needs --title <id>');
+    const status = await collectStatus(config);
     print(opts.json ? JSON.stringify(status, null, 2) : renderStatus(status));
+  });
+
+program
+  .command('trigger')
+  .description('land an asset for a title through the gRPC API and run its productized features')
+  .requiredOption('--title <id>', 'title id')
+  .addOption(
+    new Option('--file <path>', 'a file under a media root (MEDIAMESH_MEDIA_ROOTS / the inbox)').conflicts(
+      'object',
+    ),
+  )
+  .option('--object <uri>', 'an asset already in the store (mm://sha256/…)')
+  .option('--features <list>', 'comma-separated features instead of the productized set')
+  .option('--json', 'print JSON')
+  .action(
+    async (opts: { title: string; file?: string; object?: string; features?: string; json?: boolean }) => {
+      if (!opts.file && !opts.object) throw new InvalidArgumentError('give --file <path> or --object <uri>');
+      await triggerCommand(loadConfig(), opts);
+    },
+  );
+
+program
+  .command('recompute')
+  .description('new computation attempt(s) for a title; earlier values stay queryable, the newest is current')
+  .requiredOption('--title <id>', 'title id')
+  .requiredOption('--reason <text>', 'why (kept in the audit log)')
+  .option('--feature <name>', "only this feature (default: all of the title's features)")
+  .option('--cascade', "also recompute the title's features that depend on it")
+  .option('--asset <sha256>', 'only this asset')
+  .action(
+    async (opts: { title: string; reason: string; feature?: string; cascade?: boolean; asset?: string }) => {
+      await recomputeCommand(loadConfig(), opts);
+    },
+  );
+
+program
+  .command('value')
+  .description('one stored feature value with its lineage, through the gRPC API')
+  .argument('<feature>', 'feature name')
+  .argument('<sha256>', 'entity key')
+  .option('--attempt <n>', 'a specific attempt (default: the current one)', parsePositiveInt, 0)
+  .action(async (feature: string, entityKey: string, opts: { attempt: number }) => {
+    await valueCommand(loadConfig(), feature, entityKey, opts.attempt);
+  });
+
+program
+  .command('watcher')
+  .description('run the landing watcher in the foreground (inboxes: MEDIAMESH_INBOX_DIRS)')
+  .action(async () => {
+    const { runWatcher } = await import('../../workers/watcher.ts');
+    await runWatcher();
   });
 
 program
@@ -169,7 +242,15 @@ program
     await runApi();
   });
 
-const expected = [ConfigError, StackError, StackNotRunningError, BadInputError, FeatureGraphError];
+const expected = [
+  ConfigError,
+  StackError,
+  StackNotRunningError,
+  BadInputError,
+  FeatureGraphError,
+  ApiCallError,
+  ApiNotConfiguredError,
+];
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const failure = describeWorkflowFailure(err);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { type Config, projectRoot } from '../config/config.ts';
 import { resolveDatabaseUrl, resolveEndpoints } from '../stack/endpoints.ts';
 import { isAlive } from '../stack/processes.ts';
-import { WORKER_KINDS } from '../stack/stack.ts';
+import { PROCESS_KINDS } from '../stack/stack.ts';
 import { readState } from '../stack/state.ts';
 import { createDb } from '../store/db.ts';
 import { connectClient } from '../temporal/connection.ts';
@@ -89,18 +89,24 @@ export async function collectStatus(config: Config): Promise<StackStatus> {
     }
     await client.connection.close();
   }
-  for (const kind of WORKER_KINDS) {
+  for (const kind of PROCESS_KINDS) {
     const pid = state.workers[kind];
+    const listening =
+      kind === 'api' && state.api
+        ? `gRPC 127.0.0.1:${state.api.grpcPort}, HTTP 127.0.0.1:${state.api.httpPort}, `
+        : '';
     services.push({
-      name: `worker-${kind}`,
+      name: kind,
       state: pid ? (isAlive(pid) ? 'up' : 'dead') : 'not started here',
       detail: pid
-        ? `pid ${pid}, log ${path.relative(projectRoot, config.dataDir)}/logs/worker-${kind}.log`
+        ? `${listening}pid ${pid}, log ${path.relative(projectRoot, config.dataDir)}/logs/${logName(kind)}.log`
         : '',
     });
   }
   return status;
 }
+
+const logName = (kind: string) => (['orchestrator', 'cpu', 'gpu'].includes(kind) ? `worker-${kind}` : kind);
 
 export function renderStatus(s: StackStatus): string {
   const services = table(['service', 'state', 'detail']);

@@ -13,6 +13,16 @@ const optionalString = z
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+const csvList = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean),
+  );
+
 const envSchema = z.object({
   MEDIAMESH_DATA_DIR: optionalString,
   DATABASE_URL: optionalString.refine((u) => u === undefined || /^postgres(ql)?:\/\//.test(u), {
@@ -37,15 +47,7 @@ const envSchema = z.object({
     .trim()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes only')
     .default('mediamesh'),
-  MEDIAMESH_FEATURE_MODULES: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((m) => m.trim())
-        .filter(Boolean),
-    ),
+  MEDIAMESH_FEATURE_MODULES: csvList,
   MEDIAMESH_CPU_CONCURRENCY: z.coerce
     .number()
     .int()
@@ -54,19 +56,20 @@ const envSchema = z.object({
     .default(Math.max(2, os.availableParallelism())),
   MEDIAMESH_GPU_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   MEDIAMESH_API_PORT: port.default(8080),
+  MEDIAMESH_GRPC_PORT: port.default(50051),
+  MEDIAMESH_API_ADDRESS: optionalString.refine((a) => a === undefined || /^[^\s:/]+:\d+$/.test(a), {
+    message: 'must be host:port of the gRPC API',
+  }),
+  MEDIAMESH_API_TOKEN: optionalString,
+  MEDIAMESH_MEDIA_ROOTS: csvList,
+  MEDIAMESH_INBOX_DIRS: csvList,
+  MEDIAMESH_WATCH_STABILITY_MS: z.coerce.number().int().min(50).max(600_000).default(500),
+  MEDIAMESH_TITLE_RULE: z.enum(['folder', 'stem']).default('folder'),
+  MEDIAMESH_PRODUCTIZED_FEATURES: csvList,
   MEDIAMESH_API_HOST: z.string().trim().min(1).default('127.0.0.1'),
-  MEDIAMESH_API_TOKENS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean),
-    )
-    .refine((tokens) => tokens.every((t) => t.length >= 16), {
-      message: 'every token must be at least 16 characters',
-    }),
+  MEDIAMESH_API_TOKENS: csvList.refine((tokens) => tokens.every((t) => t.length >= 16), {
+    message: 'every token must be at least 16 characters',
+  }),
   MEDIAMESH_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -94,7 +97,23 @@ export interface Config {
   featureModules: string[];
   media: { ffmpeg: string | undefined; ffprobe: string | undefined };
   concurrency: { cpu: number; gpu: number };
-  api: { host: string; port: number; tokens: string[] };
+  api: {
+    host: string;
+    port: number;
+    grpcPort: number;
+    tokens: string[];
+    /** Where clients (the CLI) reach the gRPC API, and with which token. */
+    address: string | undefined;
+    clientToken: string | undefined;
+  };
+  /** Directories Trigger may read from (the inboxes are always included). */
+  mediaRoots: string[];
+  inboxDirs: string[];
+  titleRule: 'folder' | 'stem';
+  /** A landed file counts as complete once its size has not changed for this long. */
+  watchStabilityMs: number;
+  /** Features every new asset gets; empty → every registered asset feature. */
+  productizedFeatures: string[];
   logLevel: z.infer<typeof envSchema>['MEDIAMESH_LOG_LEVEL'];
 }
 
@@ -111,8 +130,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const prefix = e.MEDIAMESH_QUEUE_PREFIX;
+  const dataDir = path.resolve(e.MEDIAMESH_DATA_DIR ?? path.join(projectRoot, '.mediamesh'));
+  const inboxDirs = (
+    e.MEDIAMESH_INBOX_DIRS.length ? e.MEDIAMESH_INBOX_DIRS : [path.join(dataDir, 'inbox')]
+  ).map((d) => path.resolve(d));
   return {
-    dataDir: path.resolve(e.MEDIAMESH_DATA_DIR ?? path.join(projectRoot, '.mediamesh')),
+    dataDir,
     databaseUrl: e.DATABASE_URL,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -133,7 +156,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     featureModules: e.MEDIAMESH_FEATURE_MODULES,
     media: { ffmpeg: e.FFMPEG_PATH, ffprobe: e.FFPROBE_PATH },
     concurrency: { cpu: e.MEDIAMESH_CPU_CONCURRENCY, gpu: e.MEDIAMESH_GPU_CONCURRENCY },
-    api: { host: e.MEDIAMESH_API_HOST, port: e.MEDIAMESH_API_PORT, tokens: e.MEDIAMESH_API_TOKENS },
+    api: {
+      host: e.MEDIAMESH_API_HOST,
+      port: e.MEDIAMESH_API_PORT,
+      grpcPort: e.MEDIAMESH_GRPC_PORT,
+      tokens: e.MEDIAMESH_API_TOKENS,
+      address: e.MEDIAMESH_API_ADDRESS,
+      clientToken: e.MEDIAMESH_API_TOKEN,
+    },
+    inboxDirs,
+    mediaRoots: [...new Set([...e.MEDIAMESH_MEDIA_ROOTS.map((r) => path.resolve(r)), ...inboxDirs])],
+    titleRule: e.MEDIAMESH_TITLE_RULE,
+    watchStabilityMs: e.MEDIAMESH_WATCH_STABILITY_MS,
+    productizedFeatures: e.MEDIAMESH_PRODUCTIZED_FEATURES,
     logLevel: e.MEDIAMESH_LOG_LEVEL,
   };
 }

@@ -19,6 +19,8 @@ export interface FeatureRequest {
   entityKey: string;
   titleId?: string | undefined;
   params?: Record<string, unknown> | undefined;
+  /** Set for an explicit recompute: skip the memo and store a new attempt. */
+  recompute?: { reason: string } | undefined;
 }
 
 export interface DependencyPlan {
@@ -35,6 +37,8 @@ export interface FeaturePlan {
   startToCloseMs: number;
   heartbeatMs: number;
   maxAttempts: number;
+  /** Value attempt to store: 0 normally, newest + 1 for a recompute. */
+  attempt: number;
 }
 
 export interface Resolution {
@@ -43,6 +47,21 @@ export interface Resolution {
 }
 
 export const BAD_INPUT = 'BadInput';
+
+/** `recompute/<name>@<version>/<entityKey>/<requestId>`: one execution per recompute request. */
+export function recomputeWorkflowId(
+  feature: string,
+  version: number,
+  entityKey: string,
+  requestId: string,
+): string {
+  return `recompute/${feature}@${version}/${entityKey}/${requestId}`;
+}
+
+/** `title/<titleId>`: the one long-lived workflow of a title. */
+export function titleWorkflowId(titleId: string): string {
+  return `title/${titleId}`;
+}
 
 /** `feat/<name>@<version>/<entityKey>`, plus `/p=<hash>` when the params differ from the defaults. */
 export function featureWorkflowId(

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
 
@@ -16,10 +17,28 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-/** FFMPEG_PATH / FFPROBE_PATH when set, else the system binaries (Debian's ffmpeg package). */
+/**
+ * ffmpeg-static's binary, only when it exists: its install script (which downloads it) is denied in package.json
+ * so that `npm ci` works offline, and then the package still returns a path, to nothing.
+ */
+export function ffmpegStaticBinary(): string | undefined {
+  try {
+    const bin = createRequire(import.meta.url)('ffmpeg-static') as string | null;
+    return bin && fs.existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * FFMPEG_PATH / FFPROBE_PATH when set, else the system binaries (Debian's ffmpeg package), else ffmpeg-static.
+ * ffmpeg-static ships no ffprobe: with it, ffprobe must sit beside it, be on PATH or be named by FFPROBE_PATH.
+ */
 export function findMediaTools(config: Pick<Config, 'media'>): MediaTools | undefined {
-  const ffmpeg = config.media.ffmpeg ?? onPath('ffmpeg');
-  const ffprobe = config.media.ffprobe ?? onPath('ffprobe');
+  const ffmpeg = config.media.ffmpeg ?? onPath('ffmpeg') ?? ffmpegStaticBinary();
+  const beside = ffmpeg ? path.join(path.dirname(ffmpeg), 'ffprobe') : undefined;
+  const ffprobe =
+    config.media.ffprobe ?? onPath('ffprobe') ?? (beside && fs.existsSync(beside) ? beside : undefined);
   return ffmpeg && ffprobe ? { ffmpeg, ffprobe } : undefined;
 }
 
@@ -48,4 +67,17 @@ export function runTool(
       );
     });
   });
+}
+
+const versions = new Map<string, Promise<string>>();
+
+/** The first line of `<tool> -version` (e.g. "ffmpeg version 5.1.9-0+deb12u1"), once per binary. */
+export function toolVersion(bin: string): Promise<string> {
+  let v = versions.get(bin);
+  if (!v) {
+    v = runTool(bin, ['-hide_banner', '-version']).then((out) => out.toString('utf8').split('\n')[0]!.trim());
+    v.catch(() => versions.delete(bin));
+    versions.set(bin, v);
+  }
+  return v;
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Config, projectRoot } from '../config/config.ts';
@@ -13,6 +14,9 @@ import { readState, writeState } from './state.ts';
 import { findTemporalBinary, startDevServer, waitForTemporal } from './temporal.ts';
 
 export const WORKER_KINDS = ['orchestrator', 'cpu', 'gpu'] as const;
+/** Every process `up` starts, in start order; stopped in reverse. */
+export const PROCESS_KINDS = [...WORKER_KINDS, 'api', 'watcher'] as const;
+export type ProcessKind = (typeof PROCESS_KINDS)[number];
 
 export function stackDirs(config: Config) {
   return {
@@ -91,29 +95,42 @@ async function upTemporal(config: Config, log: Logger): Promise<void> {
   log.info({ port, uiPort }, 'Temporal: started');
 }
 
-function workerEnv(config: Config): NodeJS.ProcessEnv {
-  return { ...process.env, MEDIAMESH_DATA_DIR: config.dataDir };
+const cli = path.join(projectRoot, 'bin', 'mediamesh.mjs');
+
+/** Starts one mediamesh process (`mediamesh worker <kind>`, `mediamesh api`, `mediamesh watcher`) in the background. */
+export function spawnProcess(config: Config, kind: ProcessKind, env: NodeJS.ProcessEnv = {}): number {
+  const args = (WORKER_KINDS as readonly string[]).includes(kind) ? ['worker', kind] : [kind];
+  return spawnService(process.execPath, [cli, ...args], {
+    logFile: path.join(stackDirs(config).logs, `${kind}.out`),
+    env: { ...process.env, MEDIAMESH_DATA_DIR: config.dataDir, ...env },
+    cwd: projectRoot,
+  });
 }
 
-export function spawnWorker(config: Config, kind: (typeof WORKER_KINDS)[number]): number {
-  return spawnService(
-    process.execPath,
-    ['--import', 'tsx', path.join(projectRoot, 'workers', 'main.ts'), kind],
-    {
-      logFile: path.join(stackDirs(config).logs, `worker-${kind}.out`),
-      env: workerEnv(config),
-      cwd: projectRoot,
-    },
-  );
+async function upApi(config: Config): Promise<NodeJS.ProcessEnv> {
+  const state = readState(config.dataDir);
+  const api = state.api ?? {
+    httpPort: await freePort(config.api.port),
+    grpcPort: await freePort(config.api.grpcPort),
+    token: crypto.randomBytes(24).toString('base64url'),
+  };
+  writeState(config.dataDir, { ...state, api });
+  return {
+    MEDIAMESH_API_PORT: String(api.httpPort),
+    MEDIAMESH_GRPC_PORT: String(api.grpcPort),
+    // The embedded api accepts the generated token (the CLI uses it) plus any configured ones.
+    MEDIAMESH_API_TOKENS: [api.token, ...config.api.tokens].join(','),
+  };
 }
 
-async function upWorkers(config: Config, log: Logger): Promise<void> {
+async function upProcesses(config: Config, log: Logger): Promise<void> {
+  const apiEnv = await upApi(config);
   const state = readState(config.dataDir);
   const workers = { ...state.workers };
-  for (const kind of WORKER_KINDS) {
+  for (const kind of PROCESS_KINDS) {
     if (isAlive(workers[kind])) continue;
-    workers[kind] = spawnWorker(config, kind);
-    log.info({ kind, pid: workers[kind] }, 'worker: started');
+    workers[kind] = spawnProcess(config, kind, kind === 'api' ? apiEnv : {});
+    log.info({ kind, pid: workers[kind] }, 'process: started');
   }
   writeState(config.dataDir, { ...state, workers });
   await waitForPollers(config, workers);
@@ -133,11 +150,11 @@ export async function waitForPollers(
       async () => {
         for (const [kind, pid] of Object.entries(pids)) {
           if (!isAlive(pid)) {
-            const out = path.join(stackDirs(config).logs, `worker-${kind}.out`);
+            const out = path.join(stackDirs(config).logs, `${kind}.out`);
             const tail = fs.existsSync(out)
               ? fs.readFileSync(out, 'utf8').trim().split('\n').slice(-5).join('\n')
               : '';
-            throw new StackError(`worker ${kind} exited during start-up (log ${out}):\n${tail}`);
+            throw new StackError(`${kind} exited during start-up (log ${out}):\n${tail}`);
           }
         }
         const checks = await Promise.all([
@@ -168,16 +185,16 @@ export async function up(config: Config, log: Logger, opts: UpOptions = { worker
   await applyMigrations(resolveDatabaseUrl(config));
   log.info('Postgres: migrations applied');
   await upTemporal(config, log);
-  if (opts.workers) await upWorkers(config, log);
+  if (opts.workers) await upProcesses(config, log);
 }
 
 /** Stops workers first (they finish or hand back their tasks), then Temporal, then Postgres. */
 export async function down(config: Config, log: Logger): Promise<void> {
   const state = readState(config.dataDir);
   await Promise.all(
-    WORKER_KINDS.map(async (kind) => {
+    PROCESS_KINDS.map(async (kind) => {
       const result = await stopProcess(state.workers[kind], 15_000);
-      if (result !== 'absent') log.info({ kind, result }, 'worker: stopped');
+      if (result !== 'absent') log.info({ kind, result }, 'process: stopped');
     }),
   );
   if (state.temporal) {

@@ -12,6 +12,7 @@ const stateSchema = z.object({
     })
     .optional(),
   temporal: z.object({ port: z.number().int(), uiPort: z.number().int(), pid: z.number().int() }).optional(),
+  api: z.object({ httpPort: z.number().int(), grpcPort: z.number().int(), token: z.string() }).optional(),
   workers: z.record(z.string(), z.number().int()).default({}),
 });
 

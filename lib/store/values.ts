@@ -37,6 +37,21 @@ export async function findCurrentValue(db: Db, key: MemoKey): Promise<ValueRef |
   return row ? toRef(row, true) : null;
 }
 
+/** The attempt number a recompute should store: one past the newest, 0 when there is none. */
+export async function nextAttempt(db: Db, key: MemoKey): Promise<number> {
+  const newest = await db.featureValue.findFirst({
+    where: {
+      featureName: key.feature,
+      featureVersion: key.version,
+      entityKey: key.entityKey,
+      paramsHash: key.paramsHash,
+    },
+    orderBy: { attempt: 'desc' },
+    select: { attempt: true },
+  });
+  return newest ? newest.attempt + 1 : 0;
+}
+
 export async function loadInputs(db: Db, refs: readonly ValueRef[]): Promise<Record<string, StoredInput>> {
   if (refs.length === 0) return {};
   const rows = await db.featureValue.findMany({ where: { id: { in: refs.map((r) => BigInt(r.valueId)) } } });

@@ -6,12 +6,12 @@ import { openSession, type Session } from '../../lib/cli/context.ts';
 import { type Config, loadConfig } from '../../lib/config/config.ts';
 import { createLogger } from '../../lib/config/log.ts';
 import { isAlive, spawnService, stopProcess } from '../../lib/stack/processes.ts';
-import { type WORKER_KINDS, waitForPollers } from '../../lib/stack/stack.ts';
+import { type ProcessKind, WORKER_KINDS, waitForPollers } from '../../lib/stack/stack.ts';
 
 export const testFeaturesModule = fileURLToPath(new URL('./features.ts', import.meta.url));
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-type Kind = (typeof WORKER_KINDS)[number];
+type Kind = ProcessKind;
 
 export function randomEntityKey(): string {
   return crypto.randomBytes(32).toString('hex');
@@ -42,23 +42,26 @@ export class TestWorkers {
     this.config = loadConfig(this.#env);
   }
 
-  start(kind: Kind): number {
-    const pid = spawnService(
-      process.execPath,
-      ['--import', 'tsx', path.join(projectRoot, 'workers/main.ts'), kind],
-      {
-        logFile: path.join(this.config.dataDir, 'logs', `${this.config.queues[kind]}.out`),
-        env: this.#env,
-        cwd: projectRoot,
-      },
-    );
+  start(kind: Kind, env: NodeJS.ProcessEnv = {}): number {
+    const args = (WORKER_KINDS as readonly string[]).includes(kind) ? ['worker', kind] : [kind];
+    const prefix = this.config.queues.cpu.replace(/-cpu$/, '');
+    const pid = spawnService(process.execPath, [path.join(projectRoot, 'bin/mediamesh.mjs'), ...args], {
+      logFile: path.join(this.config.dataDir, 'logs', `${prefix}-${kind}.out`),
+      env: { ...this.#env, ...env },
+      cwd: projectRoot,
+    });
     this.pids[kind] = pid;
     return pid;
   }
 
-  async startAll(kinds: readonly Kind[] = ['orchestrator', 'cpu', 'gpu']): Promise<void> {
+  async startAll(kinds: readonly (typeof WORKER_KINDS)[number][] = WORKER_KINDS): Promise<void> {
     for (const k of kinds) this.start(k);
     await waitForPollers(this.config, Object.fromEntries(kinds.map((k) => [k, this.pids[k]!])));
+  }
+
+  /** The env the workers run with, for other processes of this test (api, watcher, CLI). */
+  get env(): NodeJS.ProcessEnv {
+    return this.#env;
   }
 
   async stop(kind: Kind, graceMs = 10_000): Promise<void> {

@@ -1,0 +1,30 @@
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { projectRoot } from '../../config/config.ts';
+import type { ProtoGrpcType } from '../generated/trigger.ts';
+
+// Must match the flags scripts/setup.sh gives proto-loader-gen-types, so the generated types are the runtime shape.
+const loaderOptions: protoLoader.Options = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [path.join(projectRoot, 'proto')],
+};
+
+export const triggerProtoFile = path.join(projectRoot, 'proto', 'mediamesh', 'v1', 'trigger.proto');
+
+export function loadTriggerPackage(): { definition: protoLoader.PackageDefinition; proto: ProtoGrpcType } {
+  const definition = protoLoader.loadSync(triggerProtoFile, loaderOptions);
+  return { definition, proto: grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType };
+}
+
+/** Limits applied on both ends: requests are small; statuses of large titles can be a few MB. */
+export const channelOptions: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': 1024 * 1024,
+  'grpc.max_send_message_length': 16 * 1024 * 1024,
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+};

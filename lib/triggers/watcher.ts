@@ -1,0 +1,140 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type FSWatcher, watch } from 'chokidar';
+import type { Logger } from '../config/log.ts';
+import { sha256File } from '../objects/store.ts';
+import { type LandingDeps, landAsset } from './land.ts';
+import { isSidecar, titleFor } from './title-rule.ts';
+
+export interface WatcherOptions {
+  inboxes: string[];
+  titleRule: 'folder' | 'stem';
+  stabilityMs: number;
+  /** Wait this long before retrying a landing that failed (e.g. Temporal unreachable). */
+  retryMs?: number;
+}
+
+export type LandingOutcome = 'landed' | 'known' | 'failed' | 'skipped';
+
+/**
+ * Watches inbox folders. A file is taken once its size is stable; it is hashed streaming and landed unless its
+ * bytes already have a trigger event (so renames, touches and copies trigger nothing, a changed byte does).
+ * On start it reconciles every file already in the inboxes the same way, so landings made while it was down
+ * are neither lost nor duplicated.
+ */
+export class InboxWatcher {
+  #watcher: FSWatcher | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #queued = new Set<string>();
+  #stopped = false;
+  readonly outcomes: { file: string; outcome: LandingOutcome; assetHash?: string }[] = [];
+
+  constructor(
+    private readonly deps: LandingDeps & { log: Logger },
+    private readonly opts: WatcherOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const inbox of this.opts.inboxes) await fs.promises.mkdir(inbox, { recursive: true });
+    const existing = (await Promise.all(this.opts.inboxes.map((i) => listFiles(i)))).flat();
+    this.deps.log.info(
+      { inboxes: this.opts.inboxes, files: existing.length },
+      'watcher: reconciling inboxes',
+    );
+    for (const file of existing) this.enqueue(file, true);
+    this.#watcher = watch(this.opts.inboxes, {
+      ignoreInitial: true,
+      awaitWriteFinish: {
+        stabilityThreshold: this.opts.stabilityMs,
+        pollInterval: Math.min(100, this.opts.stabilityMs),
+      },
+      ignored: (p, stats) => !!stats?.isFile() && isSidecar(p),
+    });
+    this.#watcher.on('add', (f) => this.enqueue(f));
+    this.#watcher.on('change', (f) => this.enqueue(f));
+    this.#watcher.on('error', (err) => this.deps.log.error({ err }, 'watcher: file system error'));
+    await new Promise<void>((resolve) => this.#watcher!.once('ready', () => resolve()));
+    await this.idle();
+  }
+
+  /** Resolves when every queued file has been handled. */
+  idle(): Promise<void> {
+    return this.#chain;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#watcher?.close();
+    await this.#chain;
+  }
+
+  /** `verifyStable`: check the size settles first (chokidar's events already waited for that). */
+  enqueue(file: string, verifyStable = false): void {
+    if (isSidecar(file) || this.#queued.has(file)) return;
+    this.#queued.add(file);
+    this.#chain = this.#chain.then(async () => {
+      this.#queued.delete(file);
+      if (this.#stopped) return;
+      const outcome = await this.#handle(file, verifyStable);
+      this.outcomes.push(outcome);
+      if (outcome.outcome === 'failed' && !this.#stopped) {
+        // Nothing is lost: try again later (the reconcile on the next start would also find it).
+        setTimeout(() => this.enqueue(file, true), this.opts.retryMs ?? 5000).unref();
+      }
+    });
+  }
+
+  async #handle(
+    file: string,
+    verifyStable: boolean,
+  ): Promise<{ file: string; outcome: LandingOutcome; assetHash?: string }> {
+    const log = this.deps.log.child({ file });
+    try {
+      if (verifyStable && !(await isStable(file, this.opts.stabilityMs))) return { file, outcome: 'skipped' };
+      const { sha256, sizeBytes } = await sha256File(file);
+      if (sizeBytes === 0) {
+        log.warn('watcher: empty file ignored until it has content');
+        return { file, outcome: 'skipped' };
+      }
+      const known = await this.deps.db.triggerEvent.findFirst({
+        where: { entityKey: sha256 },
+        select: { id: true },
+      });
+      if (known) {
+        log.info({ assetHash: sha256 }, 'watcher: these bytes already landed; nothing to do');
+        return { file, outcome: 'known', assetHash: sha256 };
+      }
+      const inbox = this.opts.inboxes.find((i) => !path.relative(i, file).startsWith('..'))!;
+      const titleId = await titleFor(file, inbox, this.opts.titleRule);
+      const landed = await landAsset(this.deps, {
+        titleId,
+        source: { file },
+        origin: 'watcher',
+        detail: { inbox },
+      });
+      log.info({ titleId, assetHash: landed.assetHash }, 'watcher: landed');
+      return { file, outcome: 'landed', assetHash: landed.assetHash };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, outcome: 'skipped' };
+      log.error({ err }, 'watcher: landing failed; will retry');
+      return { file, outcome: 'failed' };
+    }
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && !isSidecar(e.name))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+/** True when the file's size and mtime did not move across one stability window. */
+async function isStable(file: string, ms: number): Promise<boolean> {
+  const a = await fs.promises.stat(file);
+  await sleep(Math.min(ms, 2000));
+  const b = await fs.promises.stat(file);
+  return a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
