@@ -9,6 +9,7 @@ import {
   parseRational,
   type Rational,
   ratio,
+  standardFrameRate,
   type TimingStats,
 } from './timing.ts';
 import { MediaToolError, type MediaTools, runTool } from './tools.ts';
@@ -201,6 +202,20 @@ export const mediaMetadataSchema = z.object({
 });
 export type MediaMetadata = z.infer<typeof mediaMetadataSchema>;
 export type VideoInfo = z.infer<typeof videoInfoSchema>;
+
+/** The constant rate the recipes give this stream (see standardFrameRate); null when it has no usable rate. */
+export function standardRateOf(v: VideoInfo): ReturnType<typeof standardFrameRate> {
+  return standardFrameRate({
+    medianIntervalSec: v.timing?.medianIntervalSec ?? null,
+    realFps: v.realFps,
+    avgFps: v.avgFps,
+  });
+}
+
+const HDR_TRANSFERS = new Set(['smpte2084', 'arib-std-b67']);
+const INTERLACED_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
+export const isHdr = (v: VideoInfo) => HDR_TRANSFERS.has(v.color.transfer ?? '');
+export const isInterlaced = (v: VideoInfo) => INTERLACED_ORDERS.has(v.fieldOrder ?? '');
 
 export interface PacketScan {
   pts: Float64Array;
@@ -434,4 +449,22 @@ export async function probeMetadata(
   const scan =
     main && timeBase ? await scanPackets(tools, file, { index: main.index, timeBase }, signal) : null;
   return buildSnapshot(json, scan, size);
+}
+
+/** Packets of the first stream matching `selector` (e.g. `v:0`), by demuxing only. */
+export async function countPackets(
+  tools: MediaTools,
+  file: string,
+  selector: string,
+  signal?: AbortSignal,
+): Promise<number> {
+  const out = await runTool(
+    tools.ffprobe,
+    [
+      ...['-v', 'error', '-select_streams', selector, '-count_packets'],
+      ...['-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file],
+    ],
+    { signal },
+  );
+  return Number(out.toString('utf8').trim().split('\n')[0]) || 0;
 }

@@ -77,35 +77,40 @@ export function analyzeTimestamps(pts: Float64Array, timeBase: Rational): Timing
 const MAX_STANDARD_FPS = 60;
 
 /**
- * A rate near an integer n or n·1000/1001 snaps to it (within 0.2 %); anything else keeps three decimals.
- * 25 → 25/1, 29.97 → 30000/1001, 12.5 → 25/2.
+ * A rate within `tolerance` (relative) of an integer n or of n·1000/1001 snaps to the nearer of the two; any
+ * other rate keeps three decimals. 25 → 25/1, 29.97 → 30000/1001, 12.5 → 25/2.
  */
-export function snapFrameRate(fps: number): Rational {
-  const n = Math.round(fps);
-  if (n > 0 && Math.abs(fps - n) / n < 0.002) return { num: n, den: 1 };
-  const ntsc = Math.round((fps * 1001) / 1000);
-  if (ntsc > 0 && Math.abs(fps - (ntsc * 1000) / 1001) / fps < 0.002) return { num: ntsc * 1000, den: 1001 };
-  return reduce({ num: Math.max(1, Math.round(fps * 1000)), den: 1000 });
+export function snapFrameRate(fps: number, tolerance = 0.0005): Rational {
+  const n = Math.max(1, Math.round(fps));
+  const ntsc = Math.max(1, Math.round((fps * 1001) / 1000));
+  const options: Rational[] = [
+    { num: n, den: 1 },
+    { num: ntsc * 1000, den: 1001 },
+  ];
+  const error = (r: Rational) => Math.abs(fps - ratio(r)) / fps;
+  const best = options.sort((a, b) => error(a) - error(b))[0]!;
+  return error(best) <= tolerance ? best : reduce({ num: Math.max(1, Math.round(fps * 1000)), den: 1000 });
 }
 
 /**
- * The constant frame rate a source is standardized to: its real rate (the median frame interval when the
- * timestamps are known, else the container's r_frame_rate / avg_frame_rate), snapped to a standard rate, and
- * divided by the smallest integer that brings it to ≤ 60 fps (120 → 60, 100 → 50), which keeps the cadence.
+ * The constant frame rate a source is standardized to: the container's rate (r_frame_rate, else
+ * avg_frame_rate) when the measured median frame interval agrees with it within 3 %, else the measured rate
+ * (snapped more loosely: timestamps are quantized by the time base); then divided by the smallest integer that
+ * brings it to ≤ 60 fps (120 → 60, 100 → 50), which keeps the cadence.
  */
 export function standardFrameRate(source: {
   medianIntervalSec: number | null;
   realFps: number | null;
   avgFps: number | null;
 }): { rate: Rational; decimation: number } | null {
-  const candidates = [
-    source.medianIntervalSec ? 1 / source.medianIntervalSec : null,
-    source.realFps,
-    source.avgFps,
-  ];
-  const fps = candidates.find((f): f is number => f !== null && Number.isFinite(f) && f >= 1 && f <= 1000);
-  if (fps === undefined) return null;
-  const snapped = snapFrameRate(fps);
+  const sane = (f: number | null): f is number => f !== null && Number.isFinite(f) && f >= 1 && f <= 1000;
+  const measured = source.medianIntervalSec ? 1 / source.medianIntervalSec : null;
+  const declared = [source.realFps, source.avgFps].filter(sane);
+  const agreeing = declared.find((f) => !sane(measured) || Math.abs(f - measured) / measured < 0.03);
+  let snapped: Rational;
+  if (agreeing !== undefined) snapped = snapFrameRate(agreeing);
+  else if (sane(measured)) snapped = snapFrameRate(measured, 0.01);
+  else return null;
   const decimation = Math.max(1, Math.ceil(ratio(snapped) / MAX_STANDARD_FPS - 1e-9));
   return { rate: reduce({ num: snapped.num, den: snapped.den * decimation }), decimation };
 }
