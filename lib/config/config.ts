@@ -64,6 +64,7 @@ const envSchema = z.object({
   MEDIAMESH_MEDIA_ROOTS: csvList,
   MEDIAMESH_INBOX_DIRS: csvList,
   MEDIAMESH_WATCH_STABILITY_MS: z.coerce.number().int().min(50).max(600_000).default(500),
+  MEDIAMESH_TITLE_MAX_HISTORY: z.coerce.number().int().min(50).max(40_000).default(5000),
   MEDIAMESH_TITLE_RULE: z.enum(['folder', 'stem']).default('folder'),
   MEDIAMESH_PRODUCTIZED_FEATURES: csvList,
   MEDIAMESH_API_HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -110,6 +111,8 @@ export interface Config {
   mediaRoots: string[];
   inboxDirs: string[];
   titleRule: 'folder' | 'stem';
+  /** Title workflows continue as new at this many history events. */
+  titleMaxHistory: number;
   /** A landed file counts as complete once its size has not changed for this long. */
   watchStabilityMs: number;
   /** Features every new asset gets; empty → every registered asset feature. */
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mediaRoots: [...new Set([...e.MEDIAMESH_MEDIA_ROOTS.map((r) => path.resolve(r)), ...inboxDirs])],
     titleRule: e.MEDIAMESH_TITLE_RULE,
     watchStabilityMs: e.MEDIAMESH_WATCH_STABILITY_MS,
+    titleMaxHistory: e.MEDIAMESH_TITLE_MAX_HISTORY,
     productizedFeatures: e.MEDIAMESH_PRODUCTIZED_FEATURES,
     logLevel: e.MEDIAMESH_LOG_LEVEL,
   };

@@ -34,26 +34,25 @@ export async function ingestFile(
   const ref = await objects.putFile(file);
   // createMany + skipDuplicates, not upsert: concurrent landings of one title must not race on the insert.
   await db.title.createMany({ data: [{ id: titleId }], skipDuplicates: true });
-  const existing = await db.asset.findUnique({ where: { hash: ref.sha256 } });
-  if (!existing) {
-    await db.asset.createMany({
-      data: [
-        {
-          hash: ref.sha256,
-          titleId,
-          objectUri: ref.uri,
-          sizeBytes: BigInt(ref.sizeBytes),
-          originalName: path.basename(file),
-        },
-      ],
-      skipDuplicates: true,
-    });
-  }
+  // Whoever inserts the row first owns "created"; concurrent landings of the same bytes all see the same asset.
+  const { count } = await db.asset.createMany({
+    data: [
+      {
+        hash: ref.sha256,
+        titleId,
+        objectUri: ref.uri,
+        sizeBytes: BigInt(ref.sizeBytes),
+        originalName: path.basename(file),
+      },
+    ],
+    skipDuplicates: true,
+  });
+  const asset = count === 1 ? { titleId } : await db.asset.findUniqueOrThrow({ where: { hash: ref.sha256 } });
   return {
     hash: ref.sha256,
-    titleId: existing?.titleId ?? titleId,
+    titleId: asset.titleId ?? titleId,
     objectUri: ref.uri,
     sizeBytes: ref.sizeBytes,
-    created: !existing,
+    created: count === 1,
   };
 }

@@ -77,6 +77,7 @@ export async function landAsset(deps: LandingDeps, landing: Landing): Promise<La
         titleId: landing.titleId,
         features: productizedFeatures(deps.config, deps.registry),
         orchestratorQueue: deps.config.queues.orchestrator,
+        maxHistoryEvents: deps.config.titleMaxHistory,
       },
     ],
     signal: 'assetLanded',

@@ -42,8 +42,9 @@ const featureName = z.string().regex(FEATURE_NAME, 'not a feature name');
 const triggerSchema = z
   .object({
     titleId: titleIdSchema,
-    path: z.string().max(4096, 'longer than 4096 characters'),
-    objectUri: z.string().max(200),
+    // Members of a proto oneof are absent (not defaulted) when unset.
+    path: z.string().max(4096, 'longer than 4096 characters').default(''),
+    objectUri: z.string().max(200).default(''),
     features: z.array(featureName).max(100, 'at most 100 features'),
   })
   .refine((r) => (r.path === '') !== (r.objectUri === ''), {
@@ -181,9 +182,12 @@ export function createTriggerService(deps: TriggerServiceDeps): TriggerServiceHa
       const req = parseRequest(recomputeSchema, raw);
       if (req.feature && !registry.get(req.feature)) throw invalid(`feature: unknown feature ${req.feature}`);
       const status = await queryTitle(req.titleId);
-      if (req.feature && !status.features.includes(req.feature)) {
+      const inScope = new Set(
+        status.features.flatMap((f) => (registry.get(f) ? registry.closure(f).map((d) => d.name) : [f])),
+      );
+      if (req.feature && !inScope.has(req.feature)) {
         throw invalid(
-          `feature: ${req.feature} is not one of title ${req.titleId}'s features (${status.features.join(', ')})`,
+          `feature: ${req.feature} is neither one of title ${req.titleId}'s features (${status.features.join(', ')}) nor a dependency of one`,
         );
       }
       if (req.assetHash && !status.assets.some((a) => a.assetHash === req.assetHash)) {
