@@ -11,6 +11,7 @@ import type { Session } from '../../lib/cli/context.ts';
 import { sha256File } from '../../lib/objects/store.ts';
 import { waitFor } from '../../lib/stack/processes.ts';
 import { API_TOKEN, grpcCode, randomFile, startTestApi, type TestApi } from '../support/api.ts';
+import { mediamesh } from '../support/cli.ts';
 import { TestWorkers } from '../support/harness.ts';
 
 // Productized: b and c, both on a (a 3-feature mesh).
@@ -163,6 +164,35 @@ describe('TriggerService on the real stack', () => {
       [...revisions].sort((a, b) => a - b),
       'revisions only move forward',
     );
+  });
+
+  it('the CLI drives the same API: trigger, status --title, recompute, value', async () => {
+    const env = { ...process.env, MEDIAMESH_API_ADDRESS: t.address, MEDIAMESH_API_TOKEN: API_TOKEN };
+    const file = randomFile(t.mediaRoot, 'cli/clip.mov');
+    const landed = await mediamesh(['trigger', '--title', 'cli-title', '--file', file, '--json'], env);
+    assert.equal(landed.code, 0, landed.stderr);
+    const { assetHash } = JSON.parse(landed.stdout);
+    await settled('cli-title', 2);
+    const st = await mediamesh(['status', '--title', 'cli-title'], env);
+    assert.match(st.stdout, /cli-title: 2 done, 0 running, 0 pending, 0 failed/);
+    const watch = await mediamesh(
+      ['status', '--title', 'cli-title', '--watch', '--json', '--timeout', '20'],
+      env,
+    );
+    assert.equal(watch.code, 0, watch.stderr);
+    assert.equal(JSON.parse(watch.stdout.trim().split('\n').at(-1)!).done, 2);
+    const again = await mediamesh(['trigger', '--title', 'cli-title', '--file', file], env);
+    assert.match(again.stdout, /already landed/);
+    const bad = await mediamesh(['recompute', '--title', 'cli-title', '--reason', ' '], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /INVALID_ARGUMENT: reason: say why/);
+    const value = await mediamesh(['value', 't-mesh-b', assetHash], env);
+    assert.equal(JSON.parse(value.stdout).value.n, 2);
+    const denied = await mediamesh(['trigger', '--title', 'x', '--file', file], {
+      ...env,
+      MEDIAMESH_API_TOKEN: 'wrong-token-0123456789',
+    });
+    assert.match(denied.stderr, /UNAUTHENTICATED/);
   });
 
   describe('bad input: a specific status code and nothing recorded', () => {
