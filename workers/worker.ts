@@ -13,6 +13,8 @@ import { resolveEndpoints } from '../lib/stack/endpoints.ts';
 import { createDb } from '../lib/store/db.ts';
 import { recordDefinitions } from '../lib/store/definitions.ts';
 import { connectClient, connectWorker } from '../lib/temporal/connection.ts';
+import { customSearchAttributes } from '../lib/temporal/search-attributes.ts';
+import { ensureSearchAttributes } from '../lib/temporal/task-queues.ts';
 import { workflowBundle } from '../lib/temporal/workflow-bundle.ts';
 
 export type WorkerKind = 'orchestrator' | 'cpu' | 'gpu';
@@ -55,6 +57,15 @@ export async function runWorker(kind: WorkerKind, config: Config = loadConfig())
   if (kind === 'orchestrator') {
     await recordDefinitions(db, registry.list(), log);
     const client = await connectClient(config, endpoints.temporalAddress);
+    if (config.temporal.address) {
+      // A cluster set up by hand may lack our search attributes; registering needs operator rights, so only warn.
+      await ensureSearchAttributes(
+        client,
+        customSearchAttributes.map((a) => a.name),
+      ).catch((err) =>
+        log.warn({ err }, 'could not register the TitleId/Feature/EntityKey search attributes'),
+      );
+    }
     worker = await Worker.create({
       ...common,
       workflowBundle: await workflowBundle(path.join(config.dataDir, 'cache')),

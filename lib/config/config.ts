@@ -71,6 +71,7 @@ const envSchema = z.object({
   MEDIAMESH_API_TOKENS: csvList.refine((tokens) => tokens.every((t) => t.length >= 16), {
     message: 'every token must be at least 16 characters',
   }),
+  MEDIAMESH_LOG_TO: z.enum(['file', 'stdout']).default('file'),
   MEDIAMESH_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -118,6 +119,8 @@ export interface Config {
   /** Features every new asset gets; empty → every registered asset feature. */
   productizedFeatures: string[];
   logLevel: z.infer<typeof envSchema>['MEDIAMESH_LOG_LEVEL'];
+  /** Where service processes write their logs. */
+  logTo: 'file' | 'stdout';
 }
 
 export class ConfigError extends Error {
@@ -174,5 +177,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     titleMaxHistory: e.MEDIAMESH_TITLE_MAX_HISTORY,
     productizedFeatures: e.MEDIAMESH_PRODUCTIZED_FEATURES,
     logLevel: e.MEDIAMESH_LOG_LEVEL,
+    logTo: e.MEDIAMESH_LOG_TO,
   };
 }
