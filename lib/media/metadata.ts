@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { spawnLines } from './process.ts';
+import { containerSignature, SIGNATURE_BYTES } from './signature.ts';
 import {
   analyzeTimestamps,
   formatRational,
@@ -171,6 +172,8 @@ export const mediaMetadataSchema = z.object({
   readable: z.boolean(),
   error: z.string().nullable(),
   sizeBytes: z.number().int().nonnegative(),
+  /** Container family announced by the first bytes (magic number), whatever ffprobe makes of the rest. */
+  signature: z.string().nullable(),
   container: z
     .object({
       formatName: z.string(),
@@ -300,7 +303,11 @@ function videoInfo(s: FfprobeStream, scan: PacketScan | null, timing: TimingStat
 }
 
 /** Builds the snapshot from ffprobe's JSON and the packet scan of the main video stream (pure). */
-export function buildSnapshot(probeJson: unknown, scan: PacketScan | null, sizeBytes: number): MediaMetadata {
+export function buildSnapshot(
+  probeJson: unknown,
+  scan: PacketScan | null,
+  file: { sizeBytes: number; signature: string | null },
+): MediaMetadata {
   const probe = ffprobeOutput.parse(probeJson);
   const streams = probe.streams;
   const f = probe.format;
@@ -310,7 +317,7 @@ export function buildSnapshot(probeJson: unknown, scan: PacketScan | null, sizeB
   return {
     readable: true,
     error: null,
-    sizeBytes,
+    ...file,
     container: {
       formatName,
       formatLongName: nn(f?.format_long_name),
@@ -360,11 +367,14 @@ export function buildSnapshot(probeJson: unknown, scan: PacketScan | null, sizeB
 }
 
 /** What an unreadable file's snapshot says: nothing but its size and ffprobe's complaint. */
-export function unreadableSnapshot(error: string, sizeBytes: number): MediaMetadata {
+export function unreadableSnapshot(
+  error: string,
+  file: { sizeBytes: number; signature: string | null },
+): MediaMetadata {
   return {
     readable: false,
     error,
-    sizeBytes,
+    ...file,
     container: null,
     streamCount: 0,
     streams: [],
@@ -419,14 +429,26 @@ export async function scanPackets(
   return { pts: pts.subarray(0, packets), keyframes, packets, timeBase: stream.timeBase, warnings };
 }
 
+async function fileFacts(file: string): Promise<{ sizeBytes: number; signature: string | null }> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(Math.min(size, SIGNATURE_BYTES));
+    await handle.read(head, 0, head.length, 0);
+    return { sizeBytes: size, signature: containerSignature(head) };
+  } finally {
+    await handle.close();
+  }
+}
+
 /** ffprobe the file and scan the packets of its main video stream; an unreadable file gives `readable: false`. */
 export async function probeMetadata(
   tools: MediaTools,
   file: string,
   signal?: AbortSignal,
 ): Promise<MediaMetadata> {
-  const { size } = await fs.promises.stat(file);
-  if (size === 0) return unreadableSnapshot('the file is empty (0 bytes)', 0);
+  const facts = await fileFacts(file);
+  if (facts.sizeBytes === 0) return unreadableSnapshot('the file is empty (0 bytes)', facts);
   let raw: Buffer;
   try {
     raw = await runTool(
@@ -441,14 +463,14 @@ export async function probeMetadata(
       .map((l) => l.replace(/^\[[^\]]*\]\s*/, '').replace(`${file}: `, ''))
       .slice(-2)
       .join('; ');
-    return unreadableSnapshot(detail || err.message, size);
+    return unreadableSnapshot(detail || err.message, facts);
   }
   const json = JSON.parse(raw.toString('utf8')) as unknown;
   const main = mainVideoStream(ffprobeOutput.parse(json).streams);
   const timeBase = parseRational(main?.time_base);
   const scan =
     main && timeBase ? await scanPackets(tools, file, { index: main.index, timeBase }, signal) : null;
-  return buildSnapshot(json, scan, size);
+  return buildSnapshot(json, scan, facts);
 }
 
 /** Packets of the first stream matching `selector` (e.g. `v:0`), by demuxing only. */

@@ -64,6 +64,8 @@ const TRUNCATION = /partial file|ended prematurely|moov atom not found|stream en
 const MISSING_DECODER = /Decoder \(codec [^)]*\) not found|Unsupported codec|unknown codec/i;
 const CONTEXT = /^\[([^\] ]+) @ 0x[0-9a-f]+\]/;
 const STREAM_ERROR = /Error while decoding stream #\d+:(\d+)/;
+// Complaints of the null output or the filter graph, not of a decoder: timestamps, end of a frameless input.
+const NOT_DECODING = /^\[null @|to muxer|Error marking filters|Cannot determine format of input stream/;
 
 /**
  * Decodes the main video stream and every audio stream to nowhere, counting the errors each decoder reports.
@@ -94,6 +96,7 @@ export async function decodeCheck(
     return !!ctx && audioCodecs.some((c) => ctx.startsWith(c) || c.startsWith(ctx));
   };
   const onStderrLine = (line: string) => {
+    if (NOT_DECODING.test(line)) return;
     if (MISSING_DECODER.test(line)) check.missingDecoder = true;
     const kind = TRUNCATION.test(line) ? 'truncation' : isAudioLine(line) ? 'audio' : 'video';
     check[`${kind}Errors`]++;
@@ -146,14 +149,27 @@ function structuralFailures(meta: MediaMetadata): QcReason[] {
   if (meta.sizeBytes === 0) return [hard('zero-byte', 'the file is empty (0 bytes)')];
   if (!meta.readable) {
     const why = meta.error ?? 'unknown error';
+    if (!meta.signature)
+      return [hard('not-media', `not a media file (no known container signature): ${why}`)];
     return TRUNCATION.test(why)
-      ? [hard('truncated', `the file is cut short (${why}): an interrupted copy or upload?`)]
-      : [hard('not-media', `not a readable media file: ${why}`)];
+      ? [
+          hard(
+            'truncated',
+            `the ${meta.signature} file is cut short (${why}): an interrupted copy or upload?`,
+          ),
+        ]
+      : [hard('corrupt', `the ${meta.signature} container is damaged and cannot be read: ${why}`)];
   }
   if (meta.container?.stillImage) {
     return [hard('still-image', `a still image (${meta.container.formatName}), not a video`)];
   }
   const v = meta.video;
+  const claimed = meta.container?.durationSec ?? 0;
+  if (meta.streamCount === 0 && claimed > 0) {
+    return [
+      hard('corrupt', `the container claims ${secs(claimed)} of media but lists no stream: a damaged index`),
+    ];
+  }
   if (!v) {
     const present = meta.streams.map((s) => `${s.type}${s.codec ? ` (${s.codec})` : ''}`).join(', ');
     return [hard('no-video-stream', `no video stream (streams: ${present || 'none'})`)];
@@ -183,7 +199,7 @@ function structuralFailures(meta: MediaMetadata): QcReason[] {
   const truncation = meta.demuxWarnings.find((w) => TRUNCATION.test(w));
   if (truncation) {
     out.push(hard('truncated', `the file is cut short: ${truncation}`));
-  } else if (v.headerFrameCount && v.frameCount !== null && v.frameCount < v.headerFrameCount) {
+  } else if (v.headerFrameCount && v.frameCount && v.frameCount < v.headerFrameCount) {
     out.push(
       hard(
         'truncated',
@@ -217,7 +233,9 @@ function decodeFindings(meta: MediaMetadata, d: DecodeCheck): QcReason[] {
   if (d.truncationErrors > 0)
     out.push(hard('truncated', `decoding ran off the end of the data${firstOf('truncation')}`));
   const tolerated = Math.max(2, Math.floor(frames * 0.01));
-  if (d.fatal && d.framesDecoded === 0) {
+  if (frames === 0) {
+    // Nothing to decode: zero-duration already says so.
+  } else if (d.fatal && d.framesDecoded === 0) {
     out.push(hard('corrupt', `no frame could be decoded: ${d.fatal}`));
   } else if (d.videoErrors > tolerated || (frames > 0 && d.framesDecoded < frames * 0.9)) {
     out.push(
