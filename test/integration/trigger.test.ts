@@ -431,6 +431,7 @@ describe('TriggerService on the real stack', () => {
       stream.write({ list_services: '*' });
     });
     assert.ok(services.includes('mediamesh.v1.TriggerService'), services.join(', '));
+    assert.ok(services.includes('grpc.health.v1.Health'), services.join(', '));
     rc.close();
   });
 });

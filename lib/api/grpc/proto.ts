@@ -21,6 +21,15 @@ export function loadTriggerPackage(): { definition: protoLoader.PackageDefinitio
   return { definition, proto: grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType };
 }
 
+/**
+ * Descriptors for server reflection: our service and the health service, with field names as written in the
+ * .proto files (the runtime definition camel-cases them, which would mislead grpcurl and friends).
+ */
+export function reflectionDefinition(): protoLoader.PackageDefinition {
+  const health = path.join(projectRoot, 'proto', 'grpc', 'health', 'v1', 'health.proto');
+  return protoLoader.loadSync([triggerProtoFile, health], { ...loaderOptions, keepCase: true });
+}
+
 /** Limits applied on both ends: requests are small; statuses of large titles can be a few MB. */
 export const channelOptions: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': 1024 * 1024,

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { channelOptions, loadTriggerPackage } from './proto.ts';
+import { channelOptions, loadTriggerPackage, reflectionDefinition } from './proto.ts';
 import { createTriggerService, type TriggerServiceDeps } from './trigger-service.ts';
 
 export const TRIGGER_SERVICE = 'mediamesh.v1.TriggerService';
@@ -12,12 +12,12 @@ export async function startGrpcServer(
   host: string,
   port: number,
 ): Promise<{ server: grpc.Server; port: number; health: HealthImplementation }> {
-  const { definition, proto } = loadTriggerPackage();
+  const { proto } = loadTriggerPackage();
   const server = new grpc.Server(channelOptions);
   server.addService(proto.mediamesh.v1.TriggerService.service, createTriggerService(deps));
   const health = new HealthImplementation({ '': 'SERVING', [TRIGGER_SERVICE]: 'SERVING' });
   health.addToServer(server);
-  new ReflectionService(definition).addToServer(server);
+  new ReflectionService(reflectionDefinition()).addToServer(server);
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),
