@@ -152,9 +152,11 @@ program
 
 program
   .command('demo')
-  .description('bring the stack up, ingest the sample media and run the feature mesh on every clip')
+  .description(
+    'bring the stack up, land every sample clip as a title and run the productized features on each',
+  )
   .option('--media <dir>', 'folder of media files', sampleMediaDir)
-  .option('--features <list>', 'comma-separated features (default: all registered)')
+  .option('--features <list>', 'comma-separated features (default: the productized set)')
   .option('--json', 'print JSON rows instead of a table')
   .action(async (opts: { media: string; features?: string; json?: boolean }) => {
     const config = loadConfig();
@@ -162,13 +164,14 @@ program
     await up(config, log);
     const s = await openSession(config, log);
     try {
-      const features = opts.features?.split(',').map((f) => f.trim()) ?? s.registry.list().map((f) => f.name);
+      const features = opts.features?.split(',').map((f) => f.trim());
       const rows = await runDemo(s, path.resolve(opts.media), features, !opts.json && process.stderr.isTTY);
       print(
         opts.json
           ? JSON.stringify(rows, null, 2)
           : renderDemo(rows, s.endpoints.temporalUi, config.temporal.namespace),
       );
+      if (rows.some((r) => r.outcome === 'pending')) process.exitCode = 1;
     } finally {
       await s.close();
     }
