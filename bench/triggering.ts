@@ -48,21 +48,34 @@ try {
     fs.renameSync(staged, path.join(inbox, 'latency', `clip${i}.mov`));
     const first = await waitFor(
       'the first feature value',
-      async () => (await s.db.featureValue.findFirst({ where: { entityKey: hash }, orderBy: { createdAt: 'asc' } })) ?? undefined,
+      async () =>
+        (await s.db.featureValue.findFirst({ where: { entityKey: hash }, orderBy: { createdAt: 'asc' } })) ??
+        undefined,
       { timeoutMs: 60_000, intervalMs: 10 },
     );
     if (i > 0) latencies.push(first.createdAt.getTime() - landedAt); // the first landing warms the path up
   }
   figures.push(
-    { metric: 'landing → first feature value, median', value: round(median(latencies)), unit: 'ms', note: `stability window ${STABILITY_MS} ms included` },
+    {
+      metric: 'landing → first feature value, median',
+      value: round(median(latencies)),
+      unit: 'ms',
+      note: `stability window ${STABILITY_MS} ms included`,
+    },
     { metric: 'landing → first feature value, p95', value: round(percentile(latencies, 95)), unit: 'ms' },
-    { metric: 'landing → first feature value, minus stability window, median', value: round(median(latencies) - STABILITY_MS), unit: 'ms' },
+    {
+      metric: 'landing → first feature value, minus stability window, median',
+      value: round(median(latencies) - STABILITY_MS),
+      unit: 'ms',
+    },
   );
 
   // 2. RPC throughput with concurrent clients, each on its own channel.
   const clients = Array.from({ length: CLIENTS }, () => new TriggerApi(t.address, API_TOKEN));
   const files = clients.map((_, c) =>
-    Array.from({ length: CALLS_PER_CLIENT }, (_, k) => randomFile(t.mediaRoot, `rpc/c${c}/f${k}.mov`, 16 * 1024)),
+    Array.from({ length: CALLS_PER_CLIENT }, (_, k) =>
+      randomFile(t.mediaRoot, `rpc/c${c}/f${k}.mov`, 16 * 1024),
+    ),
   );
   const measure = async (label: string, call: (c: TriggerApi, ci: number, k: number) => Promise<unknown>) => {
     const times: number[] = [];
@@ -85,7 +98,12 @@ try {
     );
     const seconds = (performance.now() - t0) / 1000;
     if (firstError) console.error(label, firstError);
-    return { rate: (CLIENTS * CALLS_PER_CLIENT) / seconds, p50: median(times), p95: percentile(times, 95), errors };
+    return {
+      rate: (CLIENTS * CALLS_PER_CLIENT) / seconds,
+      p50: median(times),
+      p95: percentile(times, 95),
+      errors,
+    };
   };
   const noop = await measure('ListFeatures', (c) => c.call('ListFeatures', {}));
   const trig = await measure('Trigger', (c, ci, k) =>
@@ -97,10 +115,24 @@ try {
   for (const c of clients) c.close();
   figures.push(
     { metric: `Trigger, ${CLIENTS} clients, new 16 KB assets`, value: round(trig.rate), unit: 'calls/s' },
-    { metric: 'Trigger latency p50 / p95', value: round(trig.p50), unit: 'ms', note: `p95 ${round(trig.p95)} ms` },
+    {
+      metric: 'Trigger latency p50 / p95',
+      value: round(trig.p50),
+      unit: 'ms',
+      note: `p95 ${round(trig.p95)} ms`,
+    },
     { metric: 'Trigger errors', value: trig.errors, unit: 'calls', goal: '0', met: trig.errors === 0 },
-    { metric: 'Trigger of already-landed bytes', value: round(dup.rate), unit: 'calls/s', note: `errors ${dup.errors}` },
-    { metric: `peer: ListFeatures (no-op RPC), ${CLIENTS} clients`, value: round(noop.rate), unit: 'calls/s' },
+    {
+      metric: 'Trigger of already-landed bytes',
+      value: round(dup.rate),
+      unit: 'calls/s',
+      note: `errors ${dup.errors}`,
+    },
+    {
+      metric: `peer: ListFeatures (no-op RPC), ${CLIENTS} clients`,
+      value: round(noop.rate),
+      unit: 'calls/s',
+    },
     { metric: 'Trigger / no-op RPC throughput', value: round(trig.rate / noop.rate, 3), unit: 'ratio' },
   );
   const stored = await waitFor(
@@ -108,7 +140,9 @@ try {
     async () => {
       const pending = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          s.client.workflow.getHandle(`title/rpc-${i}`).query<{ pending: number; running: number; done: number }>('status'),
+          s.client.workflow
+            .getHandle(`title/rpc-${i}`)
+            .query<{ pending: number; running: number; done: number }>('status'),
         ),
       );
       const done = pending.reduce((sum, p) => sum + p.done, 0);
