@@ -59,18 +59,12 @@ const makers: Record<string, Maker> = {
         out,
       ]),
     ),
-  // Two 0.24 s gaps in the timestamps (after frames 49 and 99): 6 frames missing at each.
+  // Two 0.24 s gaps in the timestamps (after frames 49 and 99): 6 frame slots empty at each. Integer
+  // arithmetic in the 1/25 time base: float seconds would round some frames onto their neighbour.
   'barcode-vfr.mkv': (out) =>
     ffmpeg([
-      ...['-f', 'lavfi', '-i', barcodeSource(10)],
-      ...[
-        '-vf',
-        "setpts='(N/25+0.24*gte(N,50)+0.24*gte(N,100))/TB'",
-        '-fps_mode',
-        'passthrough',
-        ...x264,
-        out,
-      ],
+      ...['-f', 'lavfi', '-i', barcodeSource(10), '-vf', "setpts='N+6*gte(N,50)+6*gte(N,100)'"],
+      ...['-fps_mode', 'passthrough', ...x264, out],
     ]),
   // A display matrix saying "turn 90° clockwise to show" (ffmpeg 5.1 writes one from a `rotate` tag only when
   // copying; its tag counts counter-clockwise).
@@ -183,6 +177,8 @@ const makers: Record<string, Maker> = {
         out,
       ]),
     ),
+  // One picture every two seconds: no frame rate a video recipe can keep.
+  'slideshow-0.5fps.mp4': (out) => ffmpeg(['-f', 'lavfi', '-i', barcodeSource(6, 0.5), ...x264, out]),
   'tiny-8x8.mp4': (out) =>
     ffmpeg([
       '-f',
@@ -232,6 +228,7 @@ export const EXPECTED_VERDICTS: Record<string, { status: 'pass' | 'normalize' | 
     'cover-art.mp3': { status: 'reject', codes: ['no-video-stream'] },
     'still.png': { status: 'reject', codes: ['still-image'] },
     'zero-duration.mp4': { status: 'reject', codes: ['zero-duration'] },
+    'slideshow-0.5fps.mp4': { status: 'reject', codes: ['absurd-frame-rate'] },
     'tiny-8x8.mp4': { status: 'reject', codes: ['absurd-dimensions'] },
     'sliver-2000x16.mp4': { status: 'reject', codes: ['absurd-dimensions'] },
     'unknown-codec.mkv': { status: 'reject', codes: ['unsupported-codec'] },
