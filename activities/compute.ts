@@ -5,9 +5,9 @@ import { BadInputError } from '../lib/features/definition.ts';
 import type { ValueRef } from '../lib/features/refs.ts';
 import type { FeatureRegistry } from '../lib/features/registry.ts';
 import type { MediaTools } from '../lib/media/tools.ts';
-import { type ObjectStore, objectRefSchema } from '../lib/objects/store.ts';
+import { type ObjectRef, type ObjectStore, objectRefSchema } from '../lib/objects/store.ts';
 import type { Db } from '../lib/store/db.ts';
-import { insertValue, loadInputs } from '../lib/store/values.ts';
+import { insertValue, loadInputs, memoWhere, toRef } from '../lib/store/values.ts';
 import { badInput } from './resolve.ts';
 
 export interface ComputeInput {
@@ -40,26 +40,10 @@ export function makeComputeFeature(deps: {
     if (!feature || feature.version !== input.version) {
       throw badInput(`this worker does not serve ${input.feature}@${input.version}`);
     }
-    const key = {
-      featureName: input.feature,
-      featureVersion: input.version,
-      entityKey: input.entityKey,
-      paramsHash: input.paramsHash,
-      attempt: input.attempt,
-    };
-    const existing = await deps.db.featureValue.findUnique({ where: { memoKey: key } });
-    if (existing) {
-      return {
-        valueId: existing.id.toString(),
-        feature: existing.featureName,
-        version: existing.featureVersion,
-        entityKey: existing.entityKey,
-        paramsHash: existing.paramsHash,
-        attempt: existing.attempt,
-        objectUri: existing.objectUri,
-        memoHit: true,
-      };
-    }
+    const existing = await deps.db.featureValue.findUnique({
+      where: { memoKey: { ...memoWhere(input), attempt: input.attempt } },
+    });
+    if (existing) return toRef(existing, true);
     const log = deps.log.child({
       feature: input.feature,
       entityKey: input.entityKey,
@@ -108,7 +92,7 @@ export function makeComputeFeature(deps: {
         nonRetryable: true,
       });
     }
-    let object: ValueRefObject | undefined;
+    let object: ObjectRef | undefined;
     if (feature.outputKind === 'object') {
       const ref = objectRefSchema.safeParse((checked.data as { object?: unknown }).object);
       if (!ref.success) {
@@ -152,4 +136,3 @@ async function assetPath(db: Db, objects: ObjectStore, hash: string): Promise<st
   return objects.localPath({ uri: asset.objectUri });
 }
 
-type ValueRefObject = { uri: string; sha256: string; sizeBytes: number };

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { collectStatus } from '../cli/status.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../config/log.ts';
-import type { FeatureRegistry } from '../features/registry.ts';
+import { describeFeature, type FeatureRegistry } from '../features/registry.ts';
 import { bearerAllowed } from './auth.ts';
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -28,18 +28,7 @@ export function createHttpApi(config: Config, registry: FeatureRegistry, log: Lo
       }
       if (url.pathname === '/v1/status') return send(res, 200, await collectStatus(config));
       if (url.pathname === '/v1/features') {
-        return send(
-          res,
-          200,
-          registry.list().map((f) => ({
-            name: f.name,
-            version: f.version,
-            description: f.description,
-            entityType: f.entityType,
-            taskQueue: f.taskQueue,
-            dependencies: f.dependencies,
-          })),
-        );
+        return send(res, 200, registry.list().map(describeFeature));
       }
       return send(res, 404, { error: `no route ${url.pathname}` });
     } catch (err) {

@@ -79,6 +79,18 @@ function validateGraph(features: ReadonlyMap<string, AnyFeature>): void {
   if (problems.length > 0) throw new FeatureGraphError(`invalid feature graph:\n  ${problems.join('\n  ')}`);
 }
 
+/** A feature as APIs list it. */
+export function describeFeature(f: AnyFeature) {
+  return {
+    name: f.name,
+    version: f.version,
+    description: f.description,
+    entityType: f.entityType,
+    taskQueue: f.taskQueue,
+    dependencies: f.dependencies,
+  };
+}
+
 /** What the database records about a definition; a changed code hash under the same version is worth a warning. */
 export function definitionRecord(f: AnyFeature) {
   return {

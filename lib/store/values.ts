@@ -10,7 +10,17 @@ export interface MemoKey {
   paramsHash: string;
 }
 
-function toRef(row: FeatureValue, memoHit: boolean): ValueRef {
+/** The where-clause of every value stored under a memo key (all attempts). */
+export function memoWhere(key: MemoKey) {
+  return {
+    featureName: key.feature,
+    featureVersion: key.version,
+    entityKey: key.entityKey,
+    paramsHash: key.paramsHash,
+  };
+}
+
+export function toRef(row: FeatureValue, memoHit: boolean): ValueRef {
   return {
     valueId: row.id.toString(),
     feature: row.featureName,
@@ -25,27 +35,14 @@ function toRef(row: FeatureValue, memoHit: boolean): ValueRef {
 
 /** The current (newest-attempt) value for a memo key, if any. */
 export async function findCurrentValue(db: Db, key: MemoKey): Promise<ValueRef | null> {
-  const row = await db.featureValue.findFirst({
-    where: {
-      featureName: key.feature,
-      featureVersion: key.version,
-      entityKey: key.entityKey,
-      paramsHash: key.paramsHash,
-    },
-    orderBy: { attempt: 'desc' },
-  });
+  const row = await db.featureValue.findFirst({ where: memoWhere(key), orderBy: { attempt: 'desc' } });
   return row ? toRef(row, true) : null;
 }
 
 /** The attempt number a recompute should store: one past the newest, 0 when there is none. */
 export async function nextAttempt(db: Db, key: MemoKey): Promise<number> {
   const newest = await db.featureValue.findFirst({
-    where: {
-      featureName: key.feature,
-      featureVersion: key.version,
-      entityKey: key.entityKey,
-      paramsHash: key.paramsHash,
-    },
+    where: memoWhere(key),
     orderBy: { attempt: 'desc' },
     select: { attempt: true },
   });
@@ -119,15 +116,7 @@ export async function insertValue(db: Db, v: NewValue): Promise<{ ref: ValueRef;
   } catch (err) {
     if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
     const existing = await db.featureValue.findUniqueOrThrow({
-      where: {
-        memoKey: {
-          featureName: v.feature,
-          featureVersion: v.version,
-          entityKey: v.entityKey,
-          paramsHash: v.paramsHash,
-          attempt: v.attempt,
-        },
-      },
+      where: { memoKey: { ...memoWhere(v), attempt: v.attempt } },
     });
     return { ref: toRef(existing, true), created: false };
   }

@@ -10,11 +10,12 @@ import type { Logger } from '../../config/log.ts';
 import { BadInputError, FEATURE_NAME } from '../../features/definition.ts';
 import { normalizeParams } from '../../features/params.ts';
 import { titleWorkflowId, type ValueRef } from '../../features/refs.ts';
-import type { FeatureRegistry } from '../../features/registry.ts';
+import { describeFeature, type FeatureRegistry } from '../../features/registry.ts';
 import { IngestError } from '../../media/ingest.ts';
 import type { ObjectStore } from '../../objects/store.ts';
 import type { Db } from '../../store/db.ts';
 import { recordTrigger } from '../../store/triggers.ts';
+import { memoWhere } from '../../store/values.ts';
 import { landAsset, productizedFeatures } from '../../triggers/land.ts';
 import { MediaFileMissingError, PathOutsideRootsError, resolveMediaPath } from '../../triggers/media-path.ts';
 import { titleIdSchema } from '../../triggers/title-rule.ts';
@@ -232,12 +233,12 @@ export function createTriggerService(deps: TriggerServiceDeps): TriggerServiceHa
           throw invalid('params_json: must be a JSON object');
       }
       const { paramsHash } = normalizeParams(feature, params);
-      const where = {
-        featureName: feature.name,
-        featureVersion: feature.version,
+      const where = memoWhere({
+        feature: feature.name,
+        version: feature.version,
         entityKey: req.entityKey,
         paramsHash,
-      };
+      });
       const attempts = await db.featureValue.findMany({
         where,
         select: { attempt: true },
@@ -279,15 +280,9 @@ export function createTriggerService(deps: TriggerServiceDeps): TriggerServiceHa
     ListFeatures: unary('ListFeatures', async () => {
       const productized = new Set(productizedFeatures(config, registry));
       return {
-        features: registry.list().map((f) => ({
-          name: f.name,
-          version: f.version,
-          description: f.description,
-          entityType: f.entityType,
-          taskQueue: f.taskQueue,
-          dependencies: f.dependencies,
-          productized: productized.has(f.name),
-        })),
+        features: registry
+          .list()
+          .map((f) => ({ ...describeFeature(f), productized: productized.has(f.name) })),
       };
     }),
 
