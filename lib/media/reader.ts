@@ -3,7 +3,7 @@
 // backpressure, so memory stays constant whatever the duration. Frame indices are those of the derivative:
 // frame i is shown from i / fps to (i + 1) / fps.
 import { BadInputError } from '../features/definition.ts';
-import { type FrameData, isPixelFormat, PIXEL_FORMATS, type PixelFormat } from './pixels.ts';
+import { type FormatInfo, type FrameData, isPixelFormat, PIXEL_FORMATS, type PixelFormat } from './pixels.ts';
 import { readChunks } from './raw-pipe.ts';
 import { formatRational, parseRational, type Rational, ratio } from './timing.ts';
 import { type MediaTools, runTool } from './tools.ts';
@@ -105,7 +105,7 @@ export function geometry(srcWidth: number, srcHeight: number, opts: PictureOptio
       );
     }
   }
-  filters.push(`format=${pixelFormat}`);
+  filters.push(`format=${fmt.ffmpeg}`);
   return { width, height, pixelFormat, filters };
 }
 
@@ -117,17 +117,22 @@ export async function* decodePictures(
   opts: PictureOptions & { inputArgs?: string[]; outputArgs?: string[]; selectFilter?: string } = {},
 ): AsyncGenerator<Picture> {
   const g = geometry(size.width, size.height, opts);
+  const fmt: FormatInfo = PIXEL_FORMATS[g.pixelFormat];
   const filters = [...(opts.selectFilter ? [opts.selectFilter] : []), ...g.filters].join(',');
   const args = [
     ...['-hide_banner', '-nostdin', '-v', 'error', ...(opts.inputArgs ?? []), '-i', file],
     ...['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters, '-fps_mode', 'passthrough'],
     ...(opts.outputArgs ?? []),
-    ...['-f', 'rawvideo', '-pix_fmt', g.pixelFormat, 'pipe:1'],
+    ...['-f', 'rawvideo', '-pix_fmt', fmt.ffmpeg, 'pipe:1'],
   ];
-  const view = PIXEL_FORMATS[g.pixelFormat].view;
-  const chunkBytes = PIXEL_FORMATS[g.pixelFormat].bytes(g.width, g.height);
-  for await (const buf of readChunks(tools.ffmpeg, args, { chunkBytes, signal: opts.signal })) {
-    yield { width: g.width, height: g.height, pixelFormat: g.pixelFormat, data: view(buf) };
+  const chunkBytes = fmt.bytes(g.width, g.height);
+  const chunks = readChunks(tools.ffmpeg, args, {
+    chunkBytes,
+    signal: opts.signal,
+    planeOrder: fmt.planeOrder,
+  });
+  for await (const buf of chunks) {
+    yield { width: g.width, height: g.height, pixelFormat: g.pixelFormat, data: fmt.view(buf) };
   }
 }
 

@@ -264,6 +264,17 @@ describe('reader', () => {
     assert.ok(f32.data instanceof Float32Array && f32.data.length === 64 * 36);
     assert.ok(Math.max(...f32.data) <= 1.0001 && Math.min(...f32.data) >= 0);
     assert.ok((await at({ width: 32, height: 18, pixelFormat: 'gray16le' })).data instanceof Uint16Array);
+    // Planar RGB (CHW) holds the same picture as interleaved RGB (HWC), planes in R, G, B order.
+    const planar = (await at({ width: 320, pixelFormat: 'rgbp' })).data;
+    const plane = 320 * 180;
+    let worst = 0;
+    for (let i = 0; i < plane; i += 97) {
+      for (let c = 0; c < 3; c++)
+        worst = Math.max(worst, Math.abs(planar[c * plane + i]! - rgb.data[i * 3 + c]!));
+    }
+    assert.ok(worst <= 3, `planar and interleaved RGB differ by ${worst}`);
+    const floats = (await at({ width: 32, height: 18, pixelFormat: 'rgbpf32' })).data;
+    assert.ok(floats instanceof Float32Array && floats.length === 3 * 32 * 18);
     const boxed = await at({ width: 100, height: 100, fit: 'contain', pixelFormat: 'gray' });
     assert.ok(boxed.data[0]! <= 16, 'letterbox bars are black');
     assert.equal(boxed.data.length, 100 * 100);

@@ -13,16 +13,18 @@ export interface LocalRun {
 }
 
 /**
- * Computes `features` in order (dependencies first) on one file and returns every value by feature name.
+ * Computes `features` in order (dependencies first) on one file and returns every value by feature name;
+ * `given` values (from an earlier run) stand in for dependencies not computed again.
  * Output is validated against each feature's schema, as the compute activity does.
  */
 export async function runLocally(
   features: AnyFeature[],
   file: string,
   deps: { objects: ObjectStore; tools: MediaTools; signal?: AbortSignal },
+  given: Record<string, StoredInput> = {},
 ): Promise<LocalRun> {
   const { sha256: entityKey } = await sha256File(file);
-  const run: LocalRun = { entityKey, values: {}, heartbeats: [] };
+  const run: LocalRun = { entityKey, values: { ...given }, heartbeats: [] };
   for (const feature of features) {
     const inputs: Record<string, StoredInput> = {};
     for (const dep of feature.dependencies) {
