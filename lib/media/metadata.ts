@@ -72,6 +72,8 @@ const ffprobeOutput = z.object({
 // ---- the snapshot ----
 
 const MAX_STREAMS = 64;
+/** ffprobe hanging this long on a file (a hostile one, typically) gives up on it. */
+const PROBE_TIMEOUT_MS = 120_000;
 const MAX_WARNINGS = 10;
 
 const rationalString = z.string().regex(/^\d+\/\d+$/);
@@ -408,6 +410,7 @@ export async function scanPackets(
       ],
       {
         signal,
+        stallMs: PROBE_TIMEOUT_MS,
         onStderrLine,
         onStdoutLine(line) {
           const [p, flags] = line.split(',');
@@ -450,13 +453,18 @@ export async function probeMetadata(
   const facts = await fileFacts(file);
   if (facts.sizeBytes === 0) return unreadableSnapshot('the file is empty (0 bytes)', facts);
   let raw: Buffer;
+  const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
   try {
     raw = await runTool(
       tools.ffprobe,
       ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
-      { signal, maxBuffer: 64 << 20 },
+      { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, maxBuffer: 64 << 20 },
     );
   } catch (err) {
+    signal?.throwIfAborted();
+    if (timeout.aborted) {
+      return unreadableSnapshot(`ffprobe found nothing within ${PROBE_TIMEOUT_MS / 1000} s`, facts);
+    }
     if (!(err instanceof MediaToolError)) throw err;
     const lines = err.stderr.trim().split('\n').filter(Boolean);
     const detail = lines

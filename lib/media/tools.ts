@@ -61,6 +61,8 @@ export function runTool(
   return new Promise((resolve, reject) => {
     execFile(bin, args, { encoding: 'buffer', maxBuffer, signal }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
+      // Cancellation (or a timeout signal) is not the tool's failure: pass the signal's reason on.
+      if (signal?.aborted) return reject(signal.reason);
       const tail = stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ');
       reject(
         new MediaToolError(`${path.basename(bin)} failed: ${tail || err.message}`, stderr.toString('utf8')),
