@@ -8,6 +8,7 @@ import {
   standardRateOf,
   type VideoInfo,
 } from '../../lib/media/metadata.ts';
+import { SOFT_CODES } from '../../lib/media/qc.ts';
 import { defineRecipe, metadataInput } from '../../lib/media/recipe.ts';
 import { formatRational, type Rational, ratio } from '../../lib/media/timing.ts';
 
@@ -114,18 +115,8 @@ export default defineRecipe({
   description: 'standardized video: H.264 360p, square pixels, constant frame rate, yuv420p, 2 s GOP',
   module: import.meta.url,
   dependencies: ['media-qc', 'media-metadata'],
-  handles: [
-    'vfr',
-    'rotation',
-    'non-square-pixels',
-    'interlaced',
-    'start-offset',
-    'high-frame-rate',
-    'pixel-format',
-    'color-space',
-    'hdr',
-    'decode-errors',
-  ],
+  // Every soft QC finding but audio's.
+  handles: SOFT_CODES.filter((code) => code !== 'audio-errors'),
   facts: z.object({
     width: z.number().int().positive(),
     height: z.number().int().positive(),

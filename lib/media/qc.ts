@@ -67,6 +67,19 @@ const STREAM_ERROR = /Error while decoding stream #\d+:(\d+)/;
 // Complaints of the null output or the filter graph, not of a decoder: timestamps, end of a frameless input.
 const NOT_DECODING = /^\[null @|to muxer|Error marking filters|Cannot determine format of input stream/;
 
+/** A decode check that found nothing wrong in `frames` frames. */
+export function cleanDecodeCheck(frames: number): DecodeCheck {
+  return {
+    framesDecoded: frames,
+    videoErrors: 0,
+    audioErrors: 0,
+    truncationErrors: 0,
+    firstErrors: [],
+    missingDecoder: false,
+    fatal: null,
+  };
+}
+
 /**
  * Decodes the main video stream and every audio stream to nowhere, counting the errors each decoder reports.
  * Never throws for bad media (that is what it measures); throws only when cancelled.
@@ -80,15 +93,7 @@ export async function decodeCheck(
   const video = meta.video!;
   const audioIndexes = new Set(meta.audio.map((a) => a.streamIndex));
   const audioCodecs = meta.audio.map((a) => a.codec).filter((c): c is string => !!c);
-  const check: DecodeCheck = {
-    framesDecoded: 0,
-    videoErrors: 0,
-    audioErrors: 0,
-    truncationErrors: 0,
-    firstErrors: [],
-    missingDecoder: false,
-    fatal: null,
-  };
+  const check = cleanDecodeCheck(0);
   const isAudioLine = (line: string) => {
     const stream = STREAM_ERROR.exec(line);
     if (stream) return audioIndexes.has(Number(stream[1]));

@@ -6,7 +6,7 @@ import {
   type PacketScan,
   unreadableSnapshot,
 } from '../../lib/media/metadata.ts';
-import { type DecodeCheck, qcVerdict, rejectionMessage } from '../../lib/media/qc.ts';
+import { cleanDecodeCheck, type DecodeCheck, qcVerdict, rejectionMessage } from '../../lib/media/qc.ts';
 
 type Stream = Record<string, unknown>;
 
@@ -51,15 +51,7 @@ function snapshot(
   });
 }
 
-const cleanDecode = (frames = 100): DecodeCheck => ({
-  framesDecoded: frames,
-  videoErrors: 0,
-  audioErrors: 0,
-  truncationErrors: 0,
-  firstErrors: [],
-  missingDecoder: false,
-  fatal: null,
-});
+const cleanDecode = (frames = 100) => cleanDecodeCheck(frames);
 
 const codes = (meta: MediaMetadata, decode: DecodeCheck | null = cleanDecode()) =>
   qcVerdict(meta, decode).reasons.map((r) => `${r.severity}:${r.code}`);
