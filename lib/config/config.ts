@@ -73,6 +73,14 @@ const envSchema = z.object({
   }),
   MEDIAMESH_LOG_TO: z.enum(['file', 'stdout']).default('file'),
   MEDIAMESH_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  MEDIAMESH_VECTOR_INDEX: z.enum(['embedded', 'qdrant']).optional(),
+  MEDIAMESH_VECTOR_DIR: optionalString,
+  QDRANT_URL: optionalString.refine((u) => u === undefined || /^https?:\/\/[^\s]+$/.test(u), {
+    message: 'must be an http:// or https:// URL, e.g. http://qdrant:6333',
+  }),
+  QDRANT_API_KEY: optionalString,
+  MEDIAMESH_SCORING_THREADS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
+  MEDIAMESH_MATCHCUT_EXACT_MAX_SHOTS: z.coerce.number().int().min(2).max(1_000_000).default(25_000),
 });
 
 export interface TaskQueues {
@@ -121,6 +129,19 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['MEDIAMESH_LOG_LEVEL'];
   /** Where service processes write their logs. */
   logTo: 'file' | 'stdout';
+  /** The vector index: embedded (LanceDB under `dir`) unless Qdrant is chosen or `QDRANT_URL` is set. */
+  vectors: {
+    backend: 'embedded' | 'qdrant';
+    dir: string;
+    qdrantUrl: string | undefined;
+    qdrantApiKey: string | undefined;
+  };
+  matchcut: {
+    /** Threads of the pair-scoring kernel. */
+    scoringThreads: number;
+    /** Cross-title queries over at most this many shots are scored exactly; larger ones go through the index. */
+    exactMaxShots: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -135,6 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration in environment:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const vectorBackend = e.MEDIAMESH_VECTOR_INDEX ?? (e.QDRANT_URL ? 'qdrant' : 'embedded');
+  if (vectorBackend === 'qdrant' && !e.QDRANT_URL) {
+    throw new ConfigError(
+      'invalid configuration in environment:\n  QDRANT_URL: required when MEDIAMESH_VECTOR_INDEX=qdrant',
+    );
+  }
   const prefix = e.MEDIAMESH_QUEUE_PREFIX;
   const dataDir = path.resolve(e.MEDIAMESH_DATA_DIR ?? path.join(projectRoot, '.mediamesh'));
   const inboxDirs = (
@@ -178,5 +205,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     productizedFeatures: e.MEDIAMESH_PRODUCTIZED_FEATURES,
     logLevel: e.MEDIAMESH_LOG_LEVEL,
     logTo: e.MEDIAMESH_LOG_TO,
+    vectors: {
+      backend: vectorBackend,
+      dir: path.resolve(e.MEDIAMESH_VECTOR_DIR ?? path.join(dataDir, 'vectors')),
+      qdrantUrl: e.QDRANT_URL,
+      qdrantApiKey: e.QDRANT_API_KEY,
+    },
+    matchcut: {
+      scoringThreads: e.MEDIAMESH_SCORING_THREADS,
+      exactMaxShots: e.MEDIAMESH_MATCHCUT_EXACT_MAX_SHOTS,
+    },
   };
 }
