@@ -30,6 +30,11 @@ export interface LanceIndexOptions {
   nprobes?: number;
   /** Query vectors sent in one multi-vector search. */
   batchSize?: number;
+  /**
+   * How stale a read may be about writes of other processes, in seconds. 0 (default) checks on every read,
+   * which the cross-process newest-value check needs; larger values trade that for query latency.
+   */
+  readConsistencySeconds?: number;
 }
 
 const sql = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -85,12 +90,14 @@ export class LanceVectorIndex implements VectorIndex {
 
   private constructor(
     private readonly db: lancedb.Connection,
-    private readonly opts: Required<Omit<LanceIndexOptions, 'dir'>>,
+    private readonly opts: Required<Omit<LanceIndexOptions, 'dir' | 'readConsistencySeconds'>>,
   ) {}
 
   static async open(options: LanceIndexOptions): Promise<LanceVectorIndex> {
     fs.mkdirSync(options.dir, { recursive: true });
-    const db = await lancedb.connect(options.dir);
+    const db = await lancedb.connect(options.dir, {
+      readConsistencyInterval: options.readConsistencySeconds ?? 0,
+    });
     return new LanceVectorIndex(db, {
       annMinRows: options.annMinRows ?? 50_000,
       nprobes: options.nprobes ?? 24,
