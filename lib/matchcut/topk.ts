@@ -2,7 +2,7 @@
 // what makes results deterministic when scores tie.
 
 export interface Pair {
-  /** Global row indices of the pair, i < j. */
+  /** Integer keys of the two sides (global row indices, or any key < 2^53 that orders them), i < j. */
   i: number;
   j: number;
   score: number;
@@ -26,15 +26,15 @@ export class TopKHeap {
   readonly k: number;
   size = 0;
   private readonly s: Float64Array;
-  private readonly a: Int32Array;
-  private readonly b: Int32Array;
+  private readonly a: Float64Array;
+  private readonly b: Float64Array;
 
   constructor(k: number) {
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
     this.k = k;
     this.s = new Float64Array(k);
-    this.a = new Int32Array(k);
-    this.b = new Int32Array(k);
+    this.a = new Float64Array(k);
+    this.b = new Float64Array(k);
   }
 
   get full(): boolean {
