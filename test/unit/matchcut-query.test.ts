@@ -111,7 +111,7 @@ describe('cross-title match-cut query', () => {
       approx.pairs.map((p) => `${p.title1}/${p.shot1}-${p.title2}/${p.shot2}`),
       exact.pairs.map((p) => `${p.title1}/${p.shot1}-${p.title2}/${p.shot2}`),
     );
-    approx.pairs.forEach((p, i) => assert.ok(Math.abs(p.score - exact.pairs[i]!.score) < 1e-5));
+    for (const [i, p] of approx.pairs.entries()) assert.ok(Math.abs(p.score - exact.pairs[i]!.score) < 1e-5);
     const filtered = await matchCutQuery(
       {
         titles: ['alpha', 'gamma'],
