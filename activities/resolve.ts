@@ -59,6 +59,8 @@ export function makeResolveFeature(deps: { db: Db; registry: FeatureRegistry; co
         heartbeatMs: feature.heartbeatTimeoutMs,
         maxAttempts: feature.maxAttempts,
         attempt: req.recompute ? await nextAttempt(deps.db, key) : 0,
+        sinks: feature.sinks,
+        syncQueue: deps.config.queues.cpu,
       },
     };
   };

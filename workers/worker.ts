@@ -4,6 +4,7 @@ import { makeAwaitFeatureWorkflow } from '../activities/await-workflow.ts';
 import { makeComputeFeature } from '../activities/compute.ts';
 import { makePlanActivities } from '../activities/plan.ts';
 import { makeResolveFeature } from '../activities/resolve.ts';
+import { makeSyncActivities } from '../activities/sync.ts';
 import { type Config, loadConfig } from '../lib/config/config.ts';
 import { createLogger, type Logger } from '../lib/config/log.ts';
 import { loadRegistry } from '../lib/features/load.ts';
@@ -13,6 +14,7 @@ import { resolveEndpoints } from '../lib/stack/endpoints.ts';
 import { createDb } from '../lib/store/db.ts';
 import { recordDefinitions } from '../lib/store/definitions.ts';
 import { connectClient, connectWorker } from '../lib/temporal/connection.ts';
+import { ensureOutboxSchedule } from '../lib/temporal/outbox-schedule.ts';
 import { customSearchAttributes } from '../lib/temporal/search-attributes.ts';
 import { ensureSearchAttributes } from '../lib/temporal/task-queues.ts';
 import { workflowBundle } from '../lib/temporal/workflow-bundle.ts';
@@ -57,6 +59,12 @@ export async function runWorker(kind: WorkerKind, config: Config = loadConfig())
   if (kind === 'orchestrator') {
     await recordDefinitions(db, registry.list(), log);
     const client = await connectClient(config, endpoints.temporalAddress);
+    await ensureOutboxSchedule(client, config).catch((err) =>
+      log.warn(
+        { err },
+        'could not create the outbox sweep schedule; undelivered rows wait for the next value',
+      ),
+    );
     if (config.temporal.address) {
       // A cluster set up by hand may lack our search attributes; registering needs operator rights, so only warn.
       await ensureSearchAttributes(
@@ -81,6 +89,7 @@ export async function runWorker(kind: WorkerKind, config: Config = loadConfig())
     });
   } else {
     const tools = findMediaTools(config);
+    const objects = new FsObjectStore(path.join(config.dataDir, 'objects'));
     if (!tools)
       log.warn(
         'ffmpeg/ffprobe not found: media features will fail (install Debian ffmpeg or set FFMPEG_PATH)',
@@ -88,10 +97,11 @@ export async function runWorker(kind: WorkerKind, config: Config = loadConfig())
     worker = await Worker.create({
       ...common,
       activities: {
+        ...makeSyncActivities({ db, objects, config, log }),
         computeFeature: makeComputeFeature({
           db,
           registry,
-          objects: new FsObjectStore(path.join(config.dataDir, 'objects')),
+          objects,
           tools: tools ?? { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' },
           log,
         }),

@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
+  log,
   ParentClosePolicy,
   proxyActivities,
   proxyLocalActivities,
@@ -72,6 +73,21 @@ export async function featureWorkflow(input: FeatureWorkflowInput): Promise<Valu
     attempt: plan.attempt,
   });
   upsertMemo({ outcome: ref.memoHit ? 'memo-hit' : 'computed', valueId: ref.valueId, attempt: ref.attempt });
+  if (!ref.memoHit && plan.sinks.includes('vectors')) {
+    // Replication is best-effort here: an undelivered outbox row is picked up by the scheduled sweep.
+    const { syncVectorOutbox } = proxyActivities<{
+      syncVectorOutbox(o: { maxBatches: number }): Promise<unknown>;
+    }>({
+      taskQueue: plan.syncQueue,
+      startToCloseTimeout: '10m',
+      heartbeatTimeout: '1m',
+      retry: { maximumAttempts: 2 },
+      summary: 'replicate vectors',
+    });
+    await syncVectorOutbox({ maxBatches: 1 }).catch((err) =>
+      log.warn('vector replication deferred to the outbox sweep', { error: String(err) }),
+    );
+  }
   return ref;
 }
 

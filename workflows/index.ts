@@ -1,2 +1,3 @@
 export { featureWorkflow } from './feature.ts';
+export { outboxSweepWorkflow } from './outbox.ts';
 export { titleWorkflow } from './title.ts';

@@ -65,6 +65,7 @@ const envSchema = z.object({
   MEDIAMESH_INBOX_DIRS: csvList,
   MEDIAMESH_WATCH_STABILITY_MS: z.coerce.number().int().min(50).max(600_000).default(500),
   MEDIAMESH_TITLE_MAX_HISTORY: z.coerce.number().int().min(50).max(40_000).default(5000),
+  MEDIAMESH_OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   MEDIAMESH_TITLE_RULE: z.enum(['folder', 'stem']).default('folder'),
   MEDIAMESH_PRODUCTIZED_FEATURES: csvList,
   MEDIAMESH_API_HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -120,6 +121,8 @@ export interface Config {
   mediaRoots: string[];
   inboxDirs: string[];
   titleRule: 'folder' | 'stem';
+  /** How often a Temporal schedule sweeps the replication outbox; 0: no schedule. */
+  outboxSweepSeconds: number;
   /** Title workflows continue as new at this many history events. */
   titleMaxHistory: number;
   /** A landed file counts as complete once its size has not changed for this long. */
@@ -202,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     titleRule: e.MEDIAMESH_TITLE_RULE,
     watchStabilityMs: e.MEDIAMESH_WATCH_STABILITY_MS,
     titleMaxHistory: e.MEDIAMESH_TITLE_MAX_HISTORY,
+    outboxSweepSeconds: e.MEDIAMESH_OUTBOX_SWEEP_SECONDS,
     productizedFeatures: e.MEDIAMESH_PRODUCTIZED_FEATURES,
     logLevel: e.MEDIAMESH_LOG_LEVEL,
     logTo: e.MEDIAMESH_LOG_TO,

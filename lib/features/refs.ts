@@ -39,6 +39,10 @@ export interface FeaturePlan {
   maxAttempts: number;
   /** Value attempt to store: 0 normally, newest + 1 for a recompute. */
   attempt: number;
+  /** Stores the value replicates to through the outbox. */
+  sinks: string[];
+  /** Where the outbox sync activity runs. */
+  syncQueue: string;
 }
 
 export interface Resolution {

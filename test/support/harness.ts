@@ -37,6 +37,8 @@ export class TestWorkers {
       MEDIAMESH_FEATURE_MODULES: testFeaturesModule,
       MEDIAMESH_TEST_COUNTER_DIR: this.counterDir,
       MEDIAMESH_LOG_LEVEL: 'info',
+      // Each test file's queues are short-lived: no sweep schedule left behind on the shared server.
+      MEDIAMESH_OUTBOX_SWEEP_SECONDS: '0',
       ...env,
     };
     this.config = loadConfig(this.#env);
