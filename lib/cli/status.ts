@@ -13,7 +13,8 @@ export interface StackStatus {
   services: { name: string; state: string; detail: string }[];
   queues: { queue: string; type: string; pollers: number; identities: string[] }[];
   values: { feature: string; version: number; count: number }[];
-  outboxPending: { sink: string; count: number }[];
+  /** Undelivered replication rows per sink, and how long the oldest has waited (the sink's lag). */
+  outboxPending: { sink: string; count: number; lagSeconds: number }[];
   triggers: number;
 }
 
@@ -37,7 +38,12 @@ export async function collectStatus(config: Config): Promise<StackStatus> {
       : await safely(async () => {
           const [values, outbox, triggers] = await Promise.all([
             db.featureValue.groupBy({ by: ['featureName', 'featureVersion'], _count: { _all: true } }),
-            db.outboxEvent.groupBy({ by: ['sink'], where: { deliveredAt: null }, _count: { _all: true } }),
+            db.outboxEvent.groupBy({
+              by: ['sink'],
+              where: { deliveredAt: null },
+              _count: { _all: true },
+              _min: { createdAt: true },
+            }),
             db.triggerEvent.count(),
           ]);
           await db.$disconnect();
@@ -57,7 +63,11 @@ export async function collectStatus(config: Config): Promise<StackStatus> {
     status.values = dbResult.values
       .map((v) => ({ feature: v.featureName, version: v.featureVersion, count: v._count._all }))
       .sort((a, b) => a.feature.localeCompare(b.feature));
-    status.outboxPending = dbResult.outbox.map((o) => ({ sink: o.sink, count: o._count._all }));
+    status.outboxPending = dbResult.outbox.map((o) => ({
+      sink: o.sink,
+      count: o._count._all,
+      lagSeconds: o._min.createdAt ? Math.round((Date.now() - o._min.createdAt.getTime()) / 1000) : 0,
+    }));
     status.triggers = dbResult.triggers;
   }
 
@@ -115,7 +125,8 @@ export function renderStatus(s: StackStatus): string {
   for (const q of s.queues) queues.push([q.queue, q.type, String(q.pollers)]);
   const values = table(['feature', 'version', 'values']);
   for (const v of s.values) values.push([v.feature, String(v.version), String(v.count)]);
-  const outbox = s.outboxPending.map((o) => `${o.sink}: ${o.count}`).join(', ') || 'none';
+  const outbox =
+    s.outboxPending.map((o) => `${o.sink}: ${o.count} (oldest ${o.lagSeconds} s)`).join(', ') || 'none';
   return [
     services.toString(),
     queues.toString(),
