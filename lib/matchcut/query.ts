@@ -1,7 +1,10 @@
 // Match cuts across any subset of titles, on demand: exact blocked scoring while the subset has at most
-// `exactMaxShots` shots (25,000 by default), ANN through the vector index beyond that (each shot's nearest
-// neighbours within the subset, merged into one global top K). Titles are processed in sorted order, so
-// the answer does not depend on the order they were given in.
+// `exactMaxShots` shots (25,000 by default), approximate beyond that. Two approximate methods:
+//  - 'ivf' (default): an IVF self-join of the subset's matrices (ivf-join.ts), exact scores for the pairs
+//    it finds, no index round trips;
+//  - 'index': each shot's nearest neighbours within the subset from the vector index, merged into one top K
+//    (one k-NN query per shot: fast with Qdrant's HNSW, slow with the embedded index; see the docs).
+// Titles are processed in sorted order, so the answer does not depend on the order they were given in.
 import { z } from 'zod';
 import type { VectorMatrix } from '../vector/matrix.ts';
 import type { VectorHit, VectorIndex, VectorQuery } from '../vector/vector-index.ts';
@@ -13,8 +16,9 @@ import {
   PairInputError,
   pairFiltersSchema,
 } from './filters.ts';
+import { type IvfOptions, ivfJoinPairs } from './ivf-join.ts';
 import type { BlockKernel } from './kernel.ts';
-import { scorePairs } from './pairs.ts';
+import { type PairScoringResult, scorePairs } from './pairs.ts';
 import { comparePairs, type Pair, TopKHeap } from './topk.ts';
 
 export const DEFAULT_EXACT_MAX_SHOTS = 25_000;
@@ -40,7 +44,11 @@ export interface MatchCutQuery {
 
 export interface MatchCutDeps {
   loadTitleMatrix: LoadTitleMatrix;
-  /** Needed for subsets above `exactMaxShots` (and for mode 'ann'). */
+  /** Approximate method above `exactMaxShots` (and for mode 'ann'); default 'ivf'. */
+  annMethod?: 'ivf' | 'index';
+  /** IVF join tuning (partitions, nprobe …). */
+  ivf?: IvfOptions;
+  /** Needed by the 'index' method. */
   index?: VectorIndex;
   exactMaxShots?: number;
   /** Exact path: a kernel to reuse, kernel threads, tile size. */
@@ -67,7 +75,7 @@ export interface MatchPair {
 
 export interface MatchCutResult {
   pairs: MatchPair[];
-  method: 'exact' | 'ann';
+  method: 'exact' | 'ann-ivf' | 'ann-index';
   shots: number;
   feature: string;
   version: number;
@@ -163,13 +171,18 @@ async function loadAll(
 
 const frames = (s: VectorMatrix['shots'][number]): [number, number] => [s.start, s.end];
 
-async function exact(
+async function scoreLoaded(
   q: ReturnType<typeof parseQuery>,
   loaded: Loaded,
   deps: MatchCutDeps,
+  approximate: boolean,
 ): Promise<MatchPair[]> {
   const sources = q.titles.map((id, i) => ({ id, matrix: loaded.matrices[i]! }));
-  const { pairs } = await scorePairs(sources, {
+  const score = (options: Parameters<typeof scorePairs>[1]): Promise<PairScoringResult> =>
+    approximate
+      ? ivfJoinPairs(sources, { ...options, ...(deps.ivf ? { ivf: deps.ivf } : {}) })
+      : scorePairs(sources, options);
+  const { pairs } = await score({
     k: q.k,
     ...q.filters,
     ...(deps.kernel ? { kernel: deps.kernel } : {}),
@@ -206,14 +219,13 @@ function excludedWithinTitle(
   );
 }
 
-async function ann(
+async function annThroughIndex(
   q: ReturnType<typeof parseQuery>,
   loaded: Loaded,
   deps: MatchCutDeps,
 ): Promise<MatchPair[]> {
   const index = deps.index;
-  if (!index)
-    throw new PairInputError(`${loaded.total} shots need the vector index (ANN), and none was given`);
+  if (!index) throw new PairInputError(`the 'index' ANN method needs the vector index, and none was given`);
   const key = { feature: loaded.feature, version: loaded.version };
   const indexed = await index.count({ ...key, titleIds: q.titles });
   if (indexed < loaded.total) {
@@ -290,10 +302,17 @@ export async function matchCutQuery(query: MatchCutQuery, deps: MatchCutDeps): P
   const t0 = performance.now();
   const q = parseQuery(query);
   const limit = deps.exactMaxShots ?? DEFAULT_EXACT_MAX_SHOTS;
-  const keep = q.mode === 'ann' ? 0 : q.mode === 'exact' ? Number.POSITIVE_INFINITY : limit;
+  const annMethod = deps.annMethod ?? 'ivf';
+  // The index method reads one title at a time; the others score matrices held in memory.
+  const keep =
+    annMethod === 'ivf' || q.mode === 'exact' ? Number.POSITIVE_INFINITY : q.mode === 'ann' ? 0 : limit;
   const loaded = await loadAll(deps, q.titles, q.flavor, keep);
-  const method = q.mode === 'auto' ? (loaded.total <= limit ? 'exact' : 'ann') : q.mode;
-  const pairs = method === 'exact' ? await exact(q, loaded, deps) : await ann(q, loaded, deps);
+  const exact = q.mode === 'exact' || (q.mode === 'auto' && loaded.total <= limit);
+  const method = exact ? 'exact' : annMethod === 'ivf' ? 'ann-ivf' : 'ann-index';
+  const pairs =
+    method === 'ann-index'
+      ? await annThroughIndex(q, loaded, deps)
+      : await scoreLoaded(q, loaded, deps, method === 'ann-ivf');
   return {
     pairs,
     method,

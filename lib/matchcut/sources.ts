@@ -82,9 +82,24 @@ export class ConcatenatedRows {
     return out;
   }
 
-  /** Whether rows [from, to) all belong to one source. */
-  singleSource(from: number, to: number): boolean {
-    return this.source[from] === this.source[to - 1];
+  /** The given rows (global indices), copied into one contiguous array. */
+  gather(ids: Int32Array): Float32Array {
+    const d = this.dim;
+    const out = new Float32Array(ids.length * d);
+    for (let x = 0; x < ids.length; x++) {
+      const g = ids[x]!;
+      const data = this.sources[this.source[g]!]!.matrix.data;
+      const o = this.local[g]! * d;
+      out.set(data.subarray(o, o + d), x * d);
+    }
+    return out;
+  }
+
+  /** Row g as a view into its source matrix. */
+  row(g: number): Float32Array {
+    const d = this.dim;
+    const o = this.local[g]! * d;
+    return this.sources[this.source[g]!]!.matrix.data.subarray(o, o + d);
   }
 
   /**

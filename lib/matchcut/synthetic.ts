@@ -2,25 +2,9 @@
 // compositions and locations, near-duplicate shots), not uniform noise, so that nearest neighbours are
 // meaningful and ANN recall can be measured honestly.
 import { createVectorMatrix, type ShotRow, type VectorMatrix } from '../vector/matrix.ts';
+import { gaussian, seededRandom } from './random.ts';
 
-/** mulberry32: small, fast, good enough for test data; same seed, same numbers. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function gaussian(rand: () => number): () => number {
-  return () => {
-    const u = Math.max(rand(), Number.MIN_VALUE);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-  };
-}
+export { gaussian, seededRandom } from './random.ts';
 
 export interface ClusteredCorpus {
   dim: number;
@@ -28,8 +12,13 @@ export interface ClusteredCorpus {
   centers: Float32Array[];
   /** Clusters one title draws from. */
   clustersPerTitle: number;
-  /** Spread of a shot around its centre, relative to the centre's length (1 = as far as the centre). */
+  /**
+   * Mean spread of a shot around its centre, relative to the centre's length (1 = as far as the centre);
+   * each cluster gets 0.6–1.4 × this, so some looks recur tightly and others loosely.
+   */
   spread: number;
+  /** Per-cluster spreads (derived from `spread`). */
+  spreads: number[];
   /** Fraction of shots that re-use an earlier shot of the title with a little noise (near-duplicates). */
   duplicateRate: number;
   seed: number;
@@ -40,6 +29,8 @@ export function clusteredCorpus(
 ): ClusteredCorpus {
   const seed = options.seed ?? 1;
   const g = gaussian(seededRandom(seed));
+  const rand = seededRandom(seed + 1);
+  const spread = options.spread ?? 0.9;
   const centers = Array.from({ length: options.clusters }, () =>
     Float32Array.from({ length: options.dim }, g),
   );
@@ -47,7 +38,8 @@ export function clusteredCorpus(
     dim: options.dim,
     centers,
     clustersPerTitle: options.clustersPerTitle ?? 40,
-    spread: options.spread ?? 0.9,
+    spread,
+    spreads: centers.map(() => spread * (0.6 + 0.8 * rand())),
     duplicateRate: options.duplicateRate ?? 0.02,
     seed,
   };
@@ -60,7 +52,6 @@ export function syntheticTitle(corpus: ClusteredCorpus, t: number, shots: number
   const g = gaussian(rand);
   const own = Array.from({ length: corpus.clustersPerTitle }, () => Math.floor(rand() * centers.length));
   const data = new Float32Array(shots * dim);
-  const noise = corpus.spread / Math.sqrt(dim);
   for (let s = 0; s < shots; s++) {
     const row = data.subarray(s * dim, (s + 1) * dim);
     if (s > 0 && rand() < corpus.duplicateRate) {
@@ -68,7 +59,9 @@ export function syntheticTitle(corpus: ClusteredCorpus, t: number, shots: number
       for (let c = 0; c < dim; c++) row[c] = data[src * dim + c]! + (g() * 0.02) / Math.sqrt(dim);
       continue;
     }
-    const center = centers[own[Math.floor(rand() * own.length)]!]!;
+    const cluster = own[Math.floor(rand() * own.length)]!;
+    const center = centers[cluster]!;
+    const noise = corpus.spreads[cluster]! / Math.sqrt(dim);
     const scale = Math.sqrt(dim);
     for (let c = 0; c < dim; c++) row[c] = center[c]! / scale + g() * noise;
   }

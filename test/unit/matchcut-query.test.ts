@@ -96,16 +96,37 @@ describe('cross-title match-cut query', () => {
     assert.deepEqual(strip(r.pairs), reference(['alpha', 'beta'], 40, filters));
   });
 
-  it('goes through the vector index above the exact limit and finds the exact answer on easy data', async () => {
+  it('goes approximate above the exact limit (IVF join by default)', async () => {
+    const exact = await matchCutQuery(
+      { titles: ['alpha', 'beta', 'gamma'], flavor: 'frame', k: 50 },
+      { loadTitleMatrix: load, kernel },
+    );
+    const ivf = await matchCutQuery(
+      { titles: ['gamma', 'beta', 'alpha'], flavor: 'frame', k: 50 },
+      { loadTitleMatrix: load, kernel, exactMaxShots: 200 },
+    );
+    assert.equal(ivf.method, 'ann-ivf');
+    const truth = new Set(exact.pairs.map((p) => `${p.title1}/${p.shot1}-${p.title2}/${p.shot2}`));
+    const found = ivf.pairs.filter((p) => truth.has(`${p.title1}/${p.shot1}-${p.title2}/${p.shot2}`)).length;
+    assert.ok(found >= 45, `recall ${found}/50`);
+    // Every partition probed: every pair shares one, so the answer is the exact one, scores included.
+    const all = await matchCutQuery(
+      { titles: ['alpha', 'beta', 'gamma'], flavor: 'frame', k: 50, mode: 'ann' },
+      { loadTitleMatrix: load, kernel, ivf: { partitions: 6, nprobe: 6 } },
+    );
+    assert.deepEqual(all.pairs, exact.pairs);
+  });
+
+  it('goes through the vector index when asked and finds the exact answer on easy data', async () => {
     const exact = await matchCutQuery(
       { titles: ['alpha', 'beta', 'gamma'], flavor: 'frame', k: 50 },
       { loadTitleMatrix: load, kernel },
     );
     const approx = await matchCutQuery(
       { titles: ['alpha', 'beta', 'gamma'], flavor: 'frame', k: 50 },
-      { loadTitleMatrix: load, index, exactMaxShots: 200, perShotK: 50 },
+      { loadTitleMatrix: load, index, exactMaxShots: 200, perShotK: 50, annMethod: 'index' },
     );
-    assert.equal(approx.method, 'ann');
+    assert.equal(approx.method, 'ann-index');
     // A table this small is searched exhaustively by the index: same pairs, scores equal up to rounding.
     assert.deepEqual(
       approx.pairs.map((p) => `${p.title1}/${p.shot1}-${p.title2}/${p.shot2}`),
@@ -120,7 +141,7 @@ describe('cross-title match-cut query', () => {
         mode: 'ann',
         filters: { excludeWithinFrames: 200 },
       },
-      { loadTitleMatrix: load, index, perShotK: 60 },
+      { loadTitleMatrix: load, index, perShotK: 60, annMethod: 'index' },
     );
     const expected = await matchCutQuery(
       {
@@ -170,15 +191,15 @@ describe('cross-title match-cut query', () => {
     await assert.rejects(
       matchCutQuery(
         { titles: ['alpha', 'beta'], flavor: 'frame', k: 5, mode: 'ann' },
-        { loadTitleMatrix: load },
+        { loadTitleMatrix: load, annMethod: 'index' },
       ),
-      /need the vector index/,
+      /the 'index' ANN method needs the vector index/,
     );
     const unsynced: LoadTitleMatrix = async (t, f) => ({ ...(await load(t, f)), version: 9 });
     await assert.rejects(
       matchCutQuery(
         { titles: ['alpha'], flavor: 'frame', k: 5, mode: 'ann' },
-        { loadTitleMatrix: unsynced, index },
+        { loadTitleMatrix: unsynced, index, annMethod: 'index' },
       ),
       /the vector index holds 0 of the subset's 90 matchcut-repr:frame@9 vectors/,
     );
