@@ -23,7 +23,9 @@ const FPS = 25;
 
 function detect(frames: FloatFrame[], params = {}) {
   const d = new ShotDetector(FPS, shotParams.parse(params));
-  frames.forEach((f, i) => d.push(toYuv(f, 1.5, i)));
+  frames.forEach((f, i) => {
+    d.push(toYuv(f, 1.5, i));
+  });
   return d.finish();
 }
 
