@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { scoreErrorBound } from '../lib/matchcut/kernel.ts';
+import { OnnxInt8BlockKernel } from '../lib/matchcut/onnx-int8-kernel.ts';
 import { OnnxBlockKernel } from '../lib/matchcut/onnx-kernel.ts';
 import { type LoadTitleMatrix, type MatchCutResult, matchCutQuery } from '../lib/matchcut/query.ts';
 import { clusteredCorpus, seededRandom, syntheticTitle } from '../lib/matchcut/synthetic.ts';
@@ -101,7 +102,8 @@ try {
     return Array.from({ length: SUBSET }, () => pool.splice(Math.floor(rand() * pool.length), 1)[0]!);
   });
 
-  const kernel = await OnnxBlockKernel.create();
+  const kernel = await OnnxInt8BlockKernel.create();
+  const fp32 = await OnnxBlockKernel.create();
   const exactMs: number[] = [];
   const annMs: number[] = [];
   const recalls: number[] = [];
@@ -162,7 +164,7 @@ try {
     for (const m of matrices) {
       for (let from = 0; from < m.rows; from += 2048) {
         const cols = Math.min(2048, m.rows - from);
-        await kernel.product(qdata, queries.length, m.data.subarray(from * DIM), cols, DIM, scores, rowMax);
+        await fp32.product(qdata, queries.length, m.data.subarray(from * DIM), cols, DIM, scores, rowMax);
         for (let i = 0; i < queries.length; i++) {
           const b = best[i]!;
           for (let c = 0; c < cols; c++) b.push(scores[i * cols + c]!);
@@ -202,6 +204,7 @@ try {
     );
   } finally {
     await kernel.close();
+    await fp32.close();
     await index.close();
   }
   const exactMedian = median(exactMs);

@@ -94,7 +94,7 @@ async function trainCentroids(
     [ids[i], ids[j]] = [ids[j]!, ids[i]!];
   }
   const sample = rows.gather(ids.subarray(0, sampleSize).sort());
-  const centroids = sample.slice(0, P * dim);
+  let centroids = sample.slice(0, P * dim);
   const assign = new Int32Array(sampleSize);
   const sums = new Float64Array(P * dim);
   const counts = new Int32Array(P);
@@ -116,6 +116,8 @@ async function trainCentroids(
       counts[p]!++;
       for (let c = 0; c < dim; c++) sums[p * dim + c]! += sample[r * dim + c]!;
     }
+    // A new array each round: kernels may cache work per array object.
+    centroids = new Float32Array(P * dim);
     for (let p = 0; p < P; p++) {
       // An empty partition restarts from a random sample row (deterministic: seeded).
       const src = counts[p] ? null : Math.floor(rand() * sampleSize);

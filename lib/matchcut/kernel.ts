@@ -1,11 +1,14 @@
 // A block kernel computes one tile of the score matrix: S = A · Bᵀ for a block of m rows against a block of
-// n rows, plus the maximum of every row of S (lets the scan skip rows with nothing above the threshold).
+// n rows, plus the maximum of every row of S (lets the scan skip rows with nothing above the threshold),
+// and says how far its scores may be from the canonical ones.
 
 export interface BlockKernel {
   readonly name: string;
   /**
-   * Writes S (m × n, row-major) into `scores` and each row's maximum into `rowMax`. `a` holds m × dim values,
-   * `b` n × dim; `scores` at least m × n, `rowMax` at least m.
+   * Writes S (m × n, row-major) into `scores` and each row's maximum into `rowMax`; resolves to an upper
+   * bound of |S[r][c] − canonical score| for this tile. `a` holds m × dim values, `b` n × dim; `scores` at
+   * least m × n, `rowMax` at least m. Kernels may cache work per array object: callers must not change the
+   * contents of an array they have passed in.
    */
   product(
     a: Float32Array,
@@ -15,7 +18,7 @@ export interface BlockKernel {
     dim: number,
     scores: Float32Array,
     rowMax: Float32Array,
-  ): Promise<void>;
+  ): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -43,7 +46,7 @@ export class JsBlockKernel implements BlockKernel {
     dim: number,
     scores: Float32Array,
     rowMax: Float32Array,
-  ): Promise<void> {
+  ): Promise<number> {
     for (let r = 0; r < m; r++) {
       const ao = r * dim;
       let max = Number.NEGATIVE_INFINITY;
@@ -57,6 +60,7 @@ export class JsBlockKernel implements BlockKernel {
       }
       rowMax[r] = max;
     }
+    return scoreErrorBound(dim);
   }
 
   async close(): Promise<void> {}

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import ort from 'onnxruntime-node';
 import { buildModel } from '../onnx/graph.ts';
-import type { BlockKernel } from './kernel.ts';
+import { type BlockKernel, scoreErrorBound } from './kernel.ts';
 
 export function blockProductModel(): Uint8Array {
   return buildModel({
@@ -61,7 +61,7 @@ export class OnnxBlockKernel implements BlockKernel {
     dim: number,
     scores: Float32Array,
     rowMax: Float32Array,
-  ): Promise<void> {
+  ): Promise<number> {
     await this.session.run(
       {
         a: new ort.Tensor('float32', a.subarray(0, m * dim), [m, dim]),
@@ -72,6 +72,7 @@ export class OnnxBlockKernel implements BlockKernel {
         row_max: new ort.Tensor('float32', rowMax.subarray(0, m), [m]),
       },
     );
+    return scoreErrorBound(dim);
   }
 
   close(): Promise<void> {

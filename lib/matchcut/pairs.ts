@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { type PairOptionsInput, parsePairOptions } from './filters.ts';
 import { type BlockKernel, JsBlockKernel } from './kernel.ts';
+import { OnnxInt8BlockKernel } from './onnx-int8-kernel.ts';
 import { OnnxBlockKernel } from './onnx-kernel.ts';
 import { type ScoredPair, toScoredPairs } from './result.ts';
 import { PairScan } from './scan.ts';
@@ -10,11 +11,16 @@ import { ConcatenatedRows, type PairSource } from './sources.ts';
 
 export const DEFAULT_BLOCK_ROWS = 2048;
 
+export type KernelName = 'onnx-int8' | 'onnx-fp32' | 'js';
+
 export interface ScorePairsOptions extends PairOptionsInput {
   /** Rows per tile side; default 2048. */
   blockRows?: number;
-  /** A kernel to use (and keep open), or which one to create: 'onnx' (default) or 'js'. */
-  kernel?: BlockKernel | 'onnx' | 'js';
+  /**
+   * A kernel to use (and keep open), or which one to create: 'onnx-int8' (default: int8 GEMM picks the
+   * candidates, float32 for tiles it cannot bound tightly), 'onnx-fp32' or 'js'. All give the same answer.
+   */
+  kernel?: BlockKernel | KernelName;
   /** Intra-op threads of a kernel created here; default every core. */
   threads?: number;
   /** Called after every tile, e.g. to heartbeat. */
@@ -45,10 +51,9 @@ export async function openKernel(
 ): Promise<{ kernel: BlockKernel; owned: boolean }> {
   if (choice && typeof choice === 'object') return { kernel: choice, owned: false };
   if (choice === 'js') return { kernel: new JsBlockKernel(), owned: true };
-  return {
-    kernel: await OnnxBlockKernel.create({ threads: threads ?? os.availableParallelism() }),
-    owned: true,
-  };
+  const options = { threads: threads ?? os.availableParallelism() };
+  if (choice === 'onnx-fp32') return { kernel: await OnnxBlockKernel.create(options), owned: true };
+  return { kernel: await OnnxInt8BlockKernel.create(options), owned: true };
 }
 
 export function checkBlockRows(blockRows: number): number {

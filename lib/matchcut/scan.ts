@@ -2,11 +2,12 @@
 // triangle only) from a block kernel, a scan that keeps the pairs that can still enter the top K, and one
 // K-pair heap across every call. Memory: one tile plus the heap, never the score matrix.
 //
-// Exactness: the kernel's float32 scores differ from the canonical score (ConcatenatedRows.canonicalScore)
-// by at most ε = scoreErrorBound(dim). Once the heap is full with worst canonical score w, a pair whose fast
-// score is below w − ε cannot enter it and is skipped; every other pair is rescored canonically and offered.
+// Exactness: a kernel's scores differ from the canonical score (ConcatenatedRows.canonicalScore) by at most
+// the bound it reports for each tile (ε). Once the heap is full with worst canonical score w, a pair whose
+// kernel score is below w − ε cannot enter it and is skipped; every other pair is rescored canonically and
+// offered.
 import type { PairOptions } from './filters.ts';
-import { type BlockKernel, scoreErrorBound } from './kernel.ts';
+import type { BlockKernel } from './kernel.ts';
 import { type ConcatenatedRows, exclusionTest } from './sources.ts';
 import { TopKHeap } from './topk.ts';
 
@@ -19,10 +20,9 @@ export interface ScanStats {
 export class PairScan {
   readonly heap: TopKHeap;
   readonly stats: ScanStats = { tiles: 0, flops: 0, rescored: 0 };
-  private readonly eps: number;
-  private readonly minFloor: number;
   private readonly minScore: number;
-  private floor: number;
+  /** Canonical score a pair needs to enter: the heap's worst once full, and at least minScore. */
+  private target: number;
   private readonly excluded: ((i: number, j: number) => boolean) | null;
   private readonly scores: Float32Array;
   private readonly rowMax: Float32Array;
@@ -36,10 +36,8 @@ export class PairScan {
     private readonly signal?: AbortSignal,
   ) {
     this.B = Math.max(1, Math.min(blockRows, rows.rows));
-    this.eps = scoreErrorBound(rows.dim);
     this.minScore = opts.minScore ?? Number.NEGATIVE_INFINITY;
-    this.minFloor = this.minScore - this.eps;
-    this.floor = this.minFloor;
+    this.target = this.minScore;
     this.excluded = exclusionTest(rows, opts);
     this.heap = new TopKHeap(opts.k);
     this.scores = new Float32Array(this.B * this.B);
@@ -89,7 +87,7 @@ export class PairScan {
       }
       return true;
     };
-    const { scores, rowMax, heap, eps, minFloor, minScore, excluded } = this;
+    const { scores, rowMax, heap, minScore, excluded } = this;
     for (let bi = 0; bi < nb; bi++) {
       const i0 = bi * B;
       const m = Math.min(B, N - i0);
@@ -102,10 +100,12 @@ export class PairScan {
         }
         const j0 = bj * B;
         const n = Math.min(B, N - j0);
-        await this.kernel.product(a, m, block(bj), n, dim, scores, rowMax);
+        const err = await this.kernel.product(a, m, block(bj), n, dim, scores, rowMax);
         this.stats.tiles++;
         this.stats.flops += 2 * m * n * dim;
-        let floor = this.floor;
+        let target = this.target;
+        // A pair whose kernel score is below this cannot reach the target canonically.
+        let floor = target - err;
         for (let r = 0; r < m; r++) {
           if (rowMax[r]! < floor) continue;
           const gi = global(i0 + r);
@@ -118,10 +118,13 @@ export class PairScan {
             this.stats.rescored++;
             const s = rows.canonicalScore(gi, gj);
             if (s < minScore) continue;
-            if (heap.offer(s, gi, gj) && heap.full) floor = Math.max(minFloor, heap.worstScore - eps);
+            if (heap.offer(s, gi, gj) && heap.full) {
+              target = Math.max(minScore, heap.worstScore);
+              floor = target - err;
+            }
           }
         }
-        this.floor = floor;
+        this.target = target;
         onTile?.();
       }
       // Row block bi is never a column block again once its own row pass is done.

@@ -10,14 +10,19 @@ export const OPSET = 17;
 /** IR version 8 pairs with opset 17 (ONNX 1.12+). */
 const IR_VERSION = 8;
 
-export type ElemType = 'float32' | 'int64' | 'int32' | 'bool';
+export type ElemType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
 
 const ELEM: Record<ElemType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
+  uint8: onnx.TensorProto.DataType.UINT8,
+  int8: onnx.TensorProto.DataType.INT8,
 };
+
+/** onnxruntime's contrib operators (e.g. MatMulIntegerToFloat) live in this domain, version 1. */
+export const MS_DOMAIN = 'com.microsoft';
 
 /** A dimension: a fixed size or a symbolic name (dynamic). */
 export type Dim = number | string;
@@ -32,6 +37,8 @@ export type AttrValue = number | number[] | string | { int: number };
 
 export interface NodeSpec {
   op: string;
+  /** Operator domain; default the standard ONNX one. */
+  domain?: string;
   inputs: string[];
   outputs: string[];
   attrs?: Record<string, AttrValue>;
@@ -85,7 +92,13 @@ export function buildModel(spec: GraphSpec): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: 'mediamesh',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [
+      { domain: '', version: OPSET },
+      ...[...new Set(spec.nodes.flatMap((n) => (n.domain ? [n.domain] : [])))].map((domain) => ({
+        domain,
+        version: 1,
+      })),
+    ],
     graph: {
       name: spec.name,
       input: spec.inputs.map(valueInfo),
@@ -94,6 +107,7 @@ export function buildModel(spec: GraphSpec): Uint8Array {
       node: spec.nodes.map((n, i) => ({
         name: `${n.op.toLowerCase()}_${i}`,
         opType: n.op,
+        ...(n.domain ? { domain: n.domain } : {}),
         input: n.inputs,
         output: n.outputs,
         attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),

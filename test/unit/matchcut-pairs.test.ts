@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JsBlockKernel, scoreErrorBound } from '../../lib/matchcut/kernel.ts';
+import { OnnxInt8BlockKernel } from '../../lib/matchcut/onnx-int8-kernel.ts';
 import { OnnxBlockKernel } from '../../lib/matchcut/onnx-kernel.ts';
 import { scorePairs } from '../../lib/matchcut/pairs.ts';
 import { scorePairsReference } from '../../lib/matchcut/reference.ts';
@@ -35,12 +36,18 @@ function randomSource(id: string, rows: number, dim: number, seed: number, dupEv
 }
 
 let onnx: OnnxBlockKernel;
+let int8: OnnxInt8BlockKernel;
 
 describe('exact pair scoring', () => {
   before(async () => {
     onnx = await OnnxBlockKernel.create({ threads: 2 });
+    // maxBound 1: int8 on every tile, however loose its bound (the exactness pass must still hold).
+    int8 = await OnnxInt8BlockKernel.create({ threads: 2, maxBound: 1 });
   });
-  after(() => onnx.close());
+  after(async () => {
+    await onnx.close();
+    await int8.close();
+  });
 
   const cases = [
     {
@@ -78,6 +85,8 @@ describe('exact pair scoring', () => {
         assert.deepEqual(got.pairs, expected);
         const js = await scorePairs(sources, { ...f, blockRows: c.block, kernel: 'js' });
         assert.deepEqual(js.pairs, expected);
+        const q = await scorePairs(sources, { ...f, blockRows: c.block, kernel: int8 });
+        assert.deepEqual(q.pairs, expected, 'int8 candidates, exact answer');
       });
     }
   }
@@ -212,6 +221,46 @@ describe('exact pair scoring', () => {
   it('bounds the kernel error by a few float32 ulps per dimension', () => {
     assert.ok(scoreErrorBound(512) > 512 * 2 ** -24);
     assert.ok(scoreErrorBound(512) < 4e-5);
+  });
+
+  it('the int8 kernel stays within the error bound it reports', async () => {
+    for (const [rows, dim, seed] of [
+      [200, 512, 61],
+      [64, 16, 62],
+      [100, 3, 63],
+    ] as const) {
+      const a = randomSource('a', rows, dim, seed, 9);
+      const b = randomSource('b', rows, dim, seed + 100);
+      const { ConcatenatedRows } = await import('../../lib/matchcut/sources.ts');
+      const all = new ConcatenatedRows([a, b]);
+      const s = new Float32Array(rows * rows);
+      const mx = new Float32Array(rows);
+      const bound = await int8.product(a.matrix.data, rows, b.matrix.data, rows, dim, s, mx);
+      let worst = 0;
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < rows; c++)
+          worst = Math.max(worst, Math.abs(s[r * rows + c]! - all.canonicalScore(r, rows + c)));
+      }
+      assert.ok(worst <= bound, `dim ${dim}: error ${worst} within the bound ${bound}`);
+      assert.ok(bound < 0.2, `dim ${dim}: the bound (${bound}) is useful`);
+    }
+  });
+
+  it('the int8 kernel falls back to float32 for tiles whose bound would be loose', async () => {
+    const kernel = await OnnxInt8BlockKernel.create({ threads: 2 });
+    try {
+      const dense = randomSource('d', 300, 512, 71);
+      const spiky = randomSource('s', 300, 512, 72);
+      spiky.matrix.data.fill(0, 0, 512);
+      spiky.matrix.data[7] = 1; // a one-hot row: max |x| = 1 for its whole block
+      for (const sources of [[dense], [spiky]]) {
+        const got = await scorePairs(sources, { k: 50, kernel });
+        assert.deepEqual(got.pairs, scorePairsReference(sources, { k: 50 }));
+      }
+      assert.deepEqual(kernel.tiles, { int8: 1, float32: 1 });
+    } finally {
+      await kernel.close();
+    }
   });
 
   it('the block kernels agree with each other within the error bound', async () => {
