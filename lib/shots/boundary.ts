@@ -32,8 +32,10 @@ export interface DecideOptions {
   maxCorrelation: number;
   /** … which camera motion (translation, zoom) cannot map onto each other … */
   minUnexplained: number;
-  /** … and the frame-to-frame path between them at most this many times their direct difference. */
+  /** … the frame-to-frame path between them at most this many times their direct difference … */
   maxPath: number;
+  /** … and no single step on it more than this fraction of it (a cut or a flash inside is no dissolve). */
+  maxJump: number;
   /** A frame is blank (black, or any uniform colour) below this luma standard deviation. */
   blankStd: number;
   /** A fade has at least this many partial frames (fewer: a cut to or from blank). */

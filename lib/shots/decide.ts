@@ -20,9 +20,11 @@ export function decide(sig: Signals, o: DecideOptions): Boundary[] {
       !(f.kind === 'fade-in' && blank.slice(0, f.frame).every(Boolean)),
   );
   const overlaps = (b: Boundary, g: Boundary) => b.span[0] <= g.span[1] + 2 && b.span[1] >= g.span[0] - 2;
+  const excluded = blank.slice();
+  for (const f of allFades) excluded.fill(true, f.span[0], f.span[1]);
   const gradual = [
     ...fading,
-    ...dissolves(sig, o, blank).filter((d) => !allFades.some((f) => overlaps(d, f))),
+    ...dissolves(sig, o, excluded).filter((d) => !allFades.some((f) => overlaps(d, f))),
   ];
   const cuts = hardCuts(sig, o).filter((c) => ![...gradual, ...allFades].some((g) => overlaps(c, g)));
   return enforceMinShot([...cuts, ...gradual], sig.frames, o.minShotFrames);

@@ -1,10 +1,11 @@
 // Dissolves: runs of frames that are, each, a blend of the frames some distance before and after them (after
 // shifting those onto it), with ends that no camera motion maps onto each other and that are not the same
-// picture brighter or darker. Blank ends are left to fades.ts.
+// picture brighter or darker. Windows ending on blank or fading frames are left to fades.ts.
 import { type Boundary, confidenceOf, type DecideOptions } from './boundary.ts';
 import type { Signals } from './signals.ts';
 
-export function dissolves(sig: Signals, o: DecideOptions, blank: boolean[]): Boundary[] {
+/** `excluded[t]`: frame t is blank or inside a fade, so no dissolve window may end on it. */
+export function dissolves(sig: Signals, o: DecideOptions, excluded: boolean[]): Boundary[] {
   const n = sig.frames;
   const prefix = new Float64Array(n + 1);
   for (let t = 0; t < n; t++) prefix[t + 1] = prefix[t]! + (t > 0 ? sig.cut[t]! : 0);
@@ -19,7 +20,7 @@ export function dissolves(sig: Signals, o: DecideOptions, blank: boolean[]): Bou
     for (let t = k; t + k < n; t++) {
       const sp = spread[t]!;
       if (!(sp >= o.minSpread)) continue;
-      if (blank[t - k] || blank[t + k]) continue;
+      if (excluded[t - k] || excluded[t + k]) continue;
       const a = alpha[t]!;
       if (a < 0.25 || a > 0.75) continue;
       if (residual[t]! > o.maxResidual * sp) continue;
@@ -29,12 +30,12 @@ export function dissolves(sig: Signals, o: DecideOptions, blank: boolean[]): Bou
       if (path > o.maxPath * sp) continue;
       let jump = 0;
       for (let j = t - k + 1; j <= t + k; j++) jump = Math.max(jump, sig.cut[j]!);
-      if (jump > 0.6 * sp) continue;
+      if (jump > o.maxJump * sp) continue;
       const score = (sp / o.minSpread) * (1 - residual[t]! / (o.maxResidual * sp) / 2);
       if (!best[t] || score > best[t]!.score) best[t] = { t, scale: k, score };
     }
   });
-  // Runs of middle frames are one transition each; a gap shorter than the windows' half-width around it is
+  // Runs of middle frames are one transition each; a gap no longer than a half-width of the windows around it is
   // noise inside one long dissolve, not two.
   const out: Boundary[] = [];
   let run: Candidate[] = [];
@@ -46,7 +47,7 @@ export function dissolves(sig: Signals, o: DecideOptions, blank: boolean[]): Bou
     const c = best[t];
     if (!c) continue;
     const last = run[run.length - 1];
-    if (last && t - last.t > Math.max(2, Math.min(last.scale, c.scale))) flush();
+    if (last && t - last.t > Math.max(2, last.scale, c.scale)) flush();
     run.push(c);
   }
   flush();
@@ -59,17 +60,16 @@ interface Candidate {
   score: number;
 }
 
-/** One run of middle frames: the boundary at its centre (where the blend is half-way), confidence from its best. */
+/**
+ * One run of middle frames: the boundary at its centre (where the blend is half-way). The middle frames are the
+ * dissolve's middle; its span reaches half the best window further each way.
+ */
 function transitionOf(run: Candidate[]): Boundary {
   const first = run[0]!.t;
   const last = run[run.length - 1]!.t;
   const top = run.reduce((a, b) => (b.score > a.score ? b : a));
+  const reach = Math.ceil(top.scale / 2);
+  const span: [number, number] = [Math.min(first, top.t - reach), Math.max(last + 1, top.t + reach + 1)];
   const frame = Math.round((first + last) / 2);
-  return {
-    frame,
-    type: 'gradual',
-    kind: 'dissolve',
-    span: [first, last + 1],
-    confidence: confidenceOf(top.score),
-  };
+  return { frame, type: 'gradual', kind: 'dissolve', span, confidence: confidenceOf(top.score) };
 }

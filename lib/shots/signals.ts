@@ -138,7 +138,7 @@ export class SignalStream {
         fit.spread >= this.#o.blendFloor &&
         fit.alpha >= 0.2 &&
         fit.alpha <= 0.8 &&
-        fit.residual <= 0.25 * fit.spread;
+        fit.residual <= 0.3 * fit.spread;
       if (fits) this.#unexplained[s]!.set(t, unexplainedByMotion(this.#g, a, b, this.#o.alignRadius + 1));
     });
   }
