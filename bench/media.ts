@@ -9,6 +9,7 @@
 // Knobs: BENCH_MEDIA_MINUTES (60), BENCH_STD_RUNS (3), BENCH_READER_RUNS (3).
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mediaMetadata from '../activities/features/media-metadata.ts';
@@ -70,6 +71,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 }
 
 fs.mkdirSync(dir, { recursive: true });
+// The machine is shared: the load says how much the figures below had to share it.
+const loadAtStart = os.loadavg();
 const minutes = env('BENCH_MEDIA_MINUTES', 60);
 const figures: Figure[] = [];
 
@@ -273,6 +276,7 @@ figures.push(
 
 report('media', figures, {
   ffmpeg: await toolVersion(tools.ffmpeg),
+  loadAverage1m: { start: round(loadAtStart[0]!, 2), end: round(os.loadavg()[0]!, 2) },
   inputs: {
     standardization: '60 s 1920×1080 24 fps H.264 (testsrc2, CRF 32), to video-360p-h264@1',
     reader: '10 min 640×360 derivative of it',
