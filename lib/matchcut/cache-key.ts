@@ -16,8 +16,9 @@ export const flavorSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'a flavor is lowercase letters, digits and dashes (e.g. frame, motion)');
 
-const cacheKeySchema = z.object({
-  titles: z.array(titleIdSchema).min(1, 'at least one title is needed'),
+/** What every match-cut query names: which titles, which representation, how many pairs, which filters. */
+export const querySubjectSchema = z.object({
+  titles: z.array(titleIdSchema).min(1, 'at least one title is needed').max(100_000),
   flavor: flavorSchema,
   k: kSchema,
   filters: pairFiltersSchema.default({
@@ -25,9 +26,31 @@ const cacheKeySchema = z.object({
     excludeSameGroup: false,
     excludeSameTitle: false,
   }),
+});
+
+const cacheKeySchema = querySubjectSchema.extend({
   /** Versions of the features the answer depends on, e.g. { 'matchcut-repr:frame': 2, shots: 1 }. */
   featureVersions: z.record(z.string().min(1), z.number().int().min(0)),
 });
+
+/** Parses with a match-cut query schema and returns the data with its titles sorted and unique. */
+export function parseQuerySubject<S extends typeof querySubjectSchema>(
+  schema: S,
+  input: unknown,
+): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new PairInputError(`invalid match-cut query: ${issue.path.join('.') || 'value'}: ${issue.message}`);
+  }
+  const titles = [...parsed.data.titles].sort();
+  for (let i = 1; i < titles.length; i++) {
+    if (titles[i] === titles[i - 1]) {
+      throw new PairInputError(`invalid match-cut query: title ${titles[i]} is given twice`);
+    }
+  }
+  return { ...parsed.data, titles };
+}
 
 export interface CacheKeyInput {
   titles: readonly string[];
@@ -48,17 +71,8 @@ export interface CanonicalQuery {
 }
 
 export function canonicalQuery(input: CacheKeyInput): CanonicalQuery {
-  const parsed = cacheKeySchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new PairInputError(`invalid match-cut query: ${issue.path.join('.') || 'value'}: ${issue.message}`);
-  }
-  const p = parsed.data;
-  const titles = [...p.titles].sort();
-  for (let i = 1; i < titles.length; i++) {
-    if (titles[i] === titles[i - 1])
-      throw new PairInputError(`invalid match-cut query: title ${titles[i]} is given twice`);
-  }
+  const p = parseQuerySubject(cacheKeySchema, input);
+  const titles = p.titles;
   const filters = Object.fromEntries(
     Object.entries(p.filters)
       .filter(([, v]) => v !== undefined)

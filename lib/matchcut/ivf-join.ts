@@ -23,9 +23,9 @@ export interface IvfOptions {
   partitions?: number;
   /** Partitions each row joins; default 2. */
   nprobe?: number;
-  /** k-means rounds; default 6. */
+  /** k-means rounds; default 4. */
   iterations?: number;
-  /** Rows k-means trains on; default min(rows, max(32 × partitions, 4,096)). */
+  /** Rows k-means trains on; default min(rows, max(16 × partitions, 4,096)). */
   sample?: number;
   seed?: number;
 }
@@ -114,7 +114,9 @@ async function trainCentroids(
     for (let r = 0; r < sampleSize; r++) {
       const p = assign[r]!;
       counts[p]!++;
-      for (let c = 0; c < dim; c++) sums[p * dim + c]! += sample[r * dim + c]!;
+      const so = p * dim;
+      const ro = r * dim;
+      for (let c = 0; c < dim; c++) sums[so + c] = sums[so + c]! + sample[ro + c]!;
     }
     // A new array each round: kernels may cache work per array object.
     centroids = new Float32Array(P * dim);
@@ -155,10 +157,10 @@ export async function ivfJoinPairs(
   const N = rows.rows;
   const P = Math.max(1, Math.min(4096, ivf.partitions ?? Math.round(Math.sqrt(N)), N));
   const nprobe = Math.max(1, Math.min(ivf.nprobe ?? 2, P));
-  const sampleSize = Math.min(N, Math.max(P, ivf.sample ?? Math.max(32 * P, 4096)));
+  const sampleSize = Math.min(N, Math.max(P, ivf.sample ?? Math.max(16 * P, 4096)));
   const { kernel, owned } = await openKernel(kernelChoice, threads);
   try {
-    const centroids = await trainCentroids(rows, kernel, P, sampleSize, ivf.iterations ?? 6, ivf.seed ?? 1);
+    const centroids = await trainCentroids(rows, kernel, P, sampleSize, ivf.iterations ?? 4, ivf.seed ?? 1);
     const assign = new Int32Array(N * nprobe);
     await nearestCentroids(kernel, (a, b) => rows.slice(a, b), N, centroids, P, rows.dim, nprobe, assign);
     const trainMs = performance.now() - t0;

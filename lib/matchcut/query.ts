@@ -8,14 +8,8 @@
 import { z } from 'zod';
 import type { VectorMatrix } from '../vector/matrix.ts';
 import type { VectorHit, VectorIndex, VectorQuery } from '../vector/vector-index.ts';
-import { flavorSchema, matchCutCacheKey, titleIdSchema } from './cache-key.ts';
-import {
-  kSchema,
-  type PairFilters,
-  type PairFiltersInput,
-  PairInputError,
-  pairFiltersSchema,
-} from './filters.ts';
+import { matchCutCacheKey, parseQuerySubject, querySubjectSchema } from './cache-key.ts';
+import { type PairFilters, type PairFiltersInput, PairInputError } from './filters.ts';
 import { type IvfOptions, ivfJoinPairs } from './ivf-join.ts';
 import type { BlockKernel } from './kernel.ts';
 import { type PairScoringResult, scorePairs } from './pairs.ts';
@@ -84,32 +78,12 @@ export interface MatchCutResult {
   ms: number;
 }
 
-const querySchema = z
-  .object({
-    titles: z.array(titleIdSchema).min(1, 'at least one title is needed').max(100_000),
-    flavor: flavorSchema,
-    k: kSchema,
-    filters: pairFiltersSchema.default({
-      excludeWithinFrames: 0,
-      excludeSameGroup: false,
-      excludeSameTitle: false,
-    }),
-    mode: z.enum(['auto', 'exact', 'ann']).default('auto'),
-  })
+const querySchema = querySubjectSchema
+  .extend({ mode: z.enum(['auto', 'exact', 'ann']).default('auto') })
   .strict();
 
 function parseQuery(q: MatchCutQuery) {
-  const parsed = querySchema.safeParse(q);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new PairInputError(`invalid match-cut query: ${issue.path.join('.') || 'value'}: ${issue.message}`);
-  }
-  const titles = [...parsed.data.titles].sort();
-  for (let i = 1; i < titles.length; i++) {
-    if (titles[i] === titles[i - 1])
-      throw new PairInputError(`invalid match-cut query: title ${titles[i]} is given twice`);
-  }
-  return { ...parsed.data, titles };
+  return parseQuerySubject(querySchema, q);
 }
 
 interface Loaded {

@@ -4,21 +4,10 @@ import { JsBlockKernel, scoreErrorBound } from '../../lib/matchcut/kernel.ts';
 import { OnnxInt8BlockKernel } from '../../lib/matchcut/onnx-int8-kernel.ts';
 import { OnnxBlockKernel } from '../../lib/matchcut/onnx-kernel.ts';
 import { scorePairs } from '../../lib/matchcut/pairs.ts';
+import { seededRandom as rng } from '../../lib/matchcut/random.ts';
 import { scorePairsReference } from '../../lib/matchcut/reference.ts';
 import type { PairSource } from '../../lib/matchcut/sources.ts';
 import { createVectorMatrix, type ShotRow } from '../../lib/vector/matrix.ts';
-
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomSource(id: string, rows: number, dim: number, seed: number, dupEvery = 0): PairSource {
   const r = rng(seed);
