@@ -159,7 +159,7 @@ try {
     const scores = new Float32Array(queries.length * 2048);
     const rowMax = new Float32Array(queries.length);
     const qdata = new Float32Array(queries.length * DIM);
-    queries.forEach((q, i) => qdata.set(q.vector, i * DIM));
+    for (const [i, q] of queries.entries()) qdata.set(q.vector, i * DIM);
     const best: number[][] = queries.map(() => []);
     for (const m of matrices) {
       for (let from = 0; from < m.rows; from += 2048) {

@@ -261,7 +261,7 @@ async function main(): Promise<void> {
       topkFlops = t.flops;
     }
     await gemmOnly.close();
-    contenders.forEach(([name], i) => variants.push({ name, ms: median(rounds[i]!), flops }));
+    for (const [i, [name]] of contenders.entries()) variants.push({ name, ms: median(rounds[i]!), flops });
     variants.push({
       name: 'onnx float32 Gemm+TopK per row in the graph (probe, no exactness pass)',
       ms: median(topkRounds),
