@@ -4,19 +4,10 @@
 // in the first partition its two rows share. Work drops from N² to about N²·nprobe²/P, and pairs of very
 // similar rows (the ones a top K is made of) almost always share a partition. Found pairs carry their exact
 // canonical score; only pairs whose rows share no partition can be missed.
-import { parsePairOptions } from './filters.ts';
 import type { BlockKernel } from './kernel.ts';
-import {
-  checkBlockRows,
-  DEFAULT_BLOCK_ROWS,
-  openKernel,
-  type PairScoringResult,
-  type ScorePairsOptions,
-} from './pairs.ts';
+import { type PairScoringResult, runScan, type ScorePairsOptions } from './pairs.ts';
 import { seededRandom } from './random.ts';
-import { toScoredPairs } from './result.ts';
-import { PairScan } from './scan.ts';
-import { ConcatenatedRows, type PairSource } from './sources.ts';
+import type { ConcatenatedRows, PairSource } from './sources.ts';
 
 export interface IvfOptions {
   /** Partitions; default round(√rows), at most 4096. */
@@ -141,25 +132,13 @@ export async function ivfJoinPairs(
   sources: readonly PairSource[],
   options: ScorePairsOptions & { ivf?: IvfOptions },
 ): Promise<PairScoringResult & { ivf: IvfStats }> {
-  const {
-    blockRows = DEFAULT_BLOCK_ROWS,
-    kernel: kernelChoice,
-    threads,
-    onProgress,
-    signal,
-    ivf = {},
-    ...rest
-  } = options;
-  const opts = parsePairOptions(rest);
-  checkBlockRows(blockRows);
+  const { ivf = {}, ...scoring } = options;
   const t0 = performance.now();
-  const rows = new ConcatenatedRows(sources);
-  const N = rows.rows;
-  const P = Math.max(1, Math.min(4096, ivf.partitions ?? Math.round(Math.sqrt(N)), N));
-  const nprobe = Math.max(1, Math.min(ivf.nprobe ?? 2, P));
-  const sampleSize = Math.min(N, Math.max(P, ivf.sample ?? Math.max(16 * P, 4096)));
-  const { kernel, owned } = await openKernel(kernelChoice, threads);
-  try {
+  const { pairs, stats, extra } = await runScan(sources, scoring, async (rows, kernel, scan, tick) => {
+    const N = rows.rows;
+    const P = Math.max(1, Math.min(4096, ivf.partitions ?? Math.round(Math.sqrt(N)), N));
+    const nprobe = Math.max(1, Math.min(ivf.nprobe ?? 2, P));
+    const sampleSize = Math.min(N, Math.max(P, ivf.sample ?? Math.max(16 * P, 4096)));
     const centroids = await trainCentroids(rows, kernel, P, sampleSize, ivf.iterations ?? 4, ivf.seed ?? 1);
     const assign = new Int32Array(N * nprobe);
     await nearestCentroids(kernel, (a, b) => rows.slice(a, b), N, centroids, P, rows.dim, nprobe, assign);
@@ -189,22 +168,9 @@ export async function ivfJoinPairs(
       }
       return -1;
     };
-    const scan = new PairScan(rows, opts, kernel, blockRows, signal);
-    const total = members.reduce((sum, m) => sum + scan.tilesFor(m.length), 0);
-    let done = 0;
-    for (let p = 0; p < P; p++) {
-      await scan.scan(
-        members[p]!,
-        (i, j) => owner(i, j) === p,
-        () => onProgress?.(++done, total),
-      );
-    }
-    return {
-      pairs: toScoredPairs(rows, scan.heap.sorted()),
-      stats: { rows: N, dim: rows.dim, kernel: kernel.name, ...scan.stats, ms: performance.now() - t0 },
-      ivf: { partitions: P, nprobe, largest: Math.max(...sizes), trainMs },
-    };
-  } finally {
-    if (owned) await kernel.close();
-  }
+    const onTile = tick(members.reduce((sum, m) => sum + scan.tilesFor(m.length), 0));
+    for (let p = 0; p < P; p++) await scan.scan(members[p]!, (i, j) => owner(i, j) === p, onTile);
+    return { partitions: P, nprobe, largest: Math.max(...sizes), trainMs };
+  });
+  return { pairs, stats, ivf: extra };
 }

@@ -64,13 +64,20 @@ export function checkBlockRows(blockRows: number): number {
 }
 
 /**
- * The K best pairs (i < j in the sources' order) of all rows of all sources, best first; ties rank by row
- * order. Filters decide which pairs count (same-title frame distance, same group, same title, min score).
+ * Validates the options, builds the logical concatenation, opens the kernel (closing it after when it was
+ * created here) and hands a fresh scan to `body`, which decides which rows to scan. `tick(total)` gives a
+ * per-tile progress callback for a run of `total` tiles.
  */
-export async function scorePairs(
+export async function runScan<T>(
   sources: readonly PairSource[],
   options: ScorePairsOptions,
-): Promise<PairScoringResult> {
+  body: (
+    rows: ConcatenatedRows,
+    kernel: BlockKernel,
+    scan: PairScan,
+    tick: (total: number) => () => void,
+  ) => Promise<T>,
+): Promise<PairScoringResult & { extra: T }> {
   const {
     blockRows = DEFAULT_BLOCK_ROWS,
     kernel: kernelChoice,
@@ -86,9 +93,8 @@ export async function scorePairs(
   const { kernel, owned } = await openKernel(kernelChoice, threads);
   try {
     const scan = new PairScan(rows, opts, kernel, blockRows, signal);
-    const total = scan.tilesFor(rows.rows);
     let done = 0;
-    await scan.scan(null, undefined, () => onProgress?.(++done, total));
+    const extra = await body(rows, kernel, scan, (total) => () => onProgress?.(++done, total));
     return {
       pairs: toScoredPairs(rows, scan.heap.sorted()),
       stats: {
@@ -98,8 +104,23 @@ export async function scorePairs(
         ...scan.stats,
         ms: performance.now() - t0,
       },
+      extra,
     };
   } finally {
     if (owned) await kernel.close();
   }
+}
+
+/**
+ * The K best pairs (i < j in the sources' order) of all rows of all sources, best first; ties rank by row
+ * order. Filters decide which pairs count (same-title frame distance, same group, same title, min score).
+ */
+export async function scorePairs(
+  sources: readonly PairSource[],
+  options: ScorePairsOptions,
+): Promise<PairScoringResult> {
+  const { pairs, stats } = await runScan(sources, options, (rows, _kernel, scan, tick) =>
+    scan.scan(null, undefined, tick(scan.tilesFor(rows.rows))),
+  );
+  return { pairs, stats };
 }
