@@ -2,7 +2,7 @@
 // test of a dissolve candidate: linear interpolation between two slightly shifted pictures looks exactly like a
 // blend, so a pan passes every blend test; what a dissolve has and a pan has not is ends that no camera motion
 // maps onto each other.
-import { bestShift } from './distance.ts';
+import { shiftOnto } from './motion.ts';
 import type { Thumb, ThumbGeometry } from './thumb.ts';
 
 /** Where target pixel (x, y) samples the source: c + (1 + s)·((x, y) − c) + (dx, dy), c the frame centre. */
@@ -101,7 +101,7 @@ function solve3(
  * one picture, near 1 when b shows something else (a dissolve's far end, black after a fade).
  */
 export function unexplainedByMotion(g: ThumbGeometry, a: Thumb, b: Thumb, radius: number): number {
-  const [dx, dy] = bestShift(g, b.half, a.half, radius);
+  const [dx, dy] = shiftOnto(g, b, a, radius);
   const w = refineWarp(g, b, a, { dx, dy, s: 0 });
   const { w2, h2 } = g;
   const cx = (w2 - 1) / 2;

@@ -36,8 +36,11 @@ export interface DecideOptions {
   maxPath: number;
   /** … and no single step on it more than this fraction of it (a cut or a flash inside is no dissolve). */
   maxJump: number;
-  /** A frame is blank (black, or any uniform colour) below this luma standard deviation. */
+  /** A frame is flat (one uniform colour) below this luma standard deviation … */
   blankStd: number;
+  /** … and blank, what fades go to, when that colour is black (luma at most this) or white (at least that). */
+  blackLuma: number;
+  whiteLuma: number;
   /** A fade has at least this many partial frames (fewer: a cut to or from blank). */
   minFadeFrames: number;
   /** Less black than this between a fade-out and a fade-in is part of one fade through black, not a shot. */

@@ -10,7 +10,10 @@ import type { Signals } from './signals.ts';
 export type { Boundary, DecideOptions, TransitionKind } from './boundary.ts';
 
 export function decide(sig: Signals, o: DecideOptions): Boundary[] {
-  const blank = Array.from(sig.stdY, (s) => s < o.blankStd);
+  // Flat: one uniform colour. Blank: flat black or white, what fades go to and come from (a pan into a clear sky
+  // flattens the picture too, and is no fade).
+  const flat = Array.from(sig.stdY, (s) => s < o.blankStd);
+  const blank = flat.map((f, t) => f && (sig.meanY[t]! <= o.blackLuma || sig.meanY[t]! >= o.whiteLuma));
   const allFades = throughBlack(fades(sig, o, blank), o.minBlankShotFrames);
   // A fade out to the black that ends the video ends the last shot, a fade in from the black that starts it
   // starts the first: neither separates two shots (but a step inside them is still no cut).
@@ -24,7 +27,7 @@ export function decide(sig: Signals, o: DecideOptions): Boundary[] {
   for (const f of allFades) excluded.fill(true, f.span[0], f.span[1]);
   const gradual = [
     ...fading,
-    ...dissolves(sig, o, excluded).filter((d) => !allFades.some((f) => overlaps(d, f))),
+    ...dissolves(sig, o, excluded, flat).filter((d) => !allFades.some((f) => overlaps(d, f))),
   ];
   const cuts = hardCuts(sig, o).filter((c) => ![...gradual, ...allFades].some((g) => overlaps(c, g)));
   return enforceMinShot([...cuts, ...gradual], sig.frames, o.minShotFrames);

@@ -4,8 +4,10 @@
 import { type Boundary, confidenceOf, type DecideOptions } from './boundary.ts';
 import type { Signals } from './signals.ts';
 
-/** `excluded[t]`: frame t is blank or inside a fade, so no dissolve window may end on it. */
-export function dissolves(sig: Signals, o: DecideOptions, excluded: boolean[]): Boundary[] {
+/** No window may end on an `excluded` frame (blank, or inside a fade) nor on a `flat` one: a picture turning
+ * into one uniform colour is a fade when it is black or white, and otherwise, far more often, a pan into a clear
+ * sky. */
+export function dissolves(sig: Signals, o: DecideOptions, excluded: boolean[], flat: boolean[]): Boundary[] {
   const n = sig.frames;
   const prefix = new Float64Array(n + 1);
   for (let t = 0; t < n; t++) prefix[t + 1] = prefix[t]! + (t > 0 ? sig.cut[t]! : 0);
@@ -20,7 +22,7 @@ export function dissolves(sig: Signals, o: DecideOptions, excluded: boolean[]): 
     for (let t = k; t + k < n; t++) {
       const sp = spread[t]!;
       if (!(sp >= o.minSpread)) continue;
-      if (excluded[t - k] || excluded[t + k]) continue;
+      if (excluded[t - k] || excluded[t + k] || flat[t - k] || flat[t + k]) continue;
       const a = alpha[t]!;
       if (a < 0.25 || a > 0.75) continue;
       if (residual[t]! > o.maxResidual * sp) continue;

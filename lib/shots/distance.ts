@@ -1,35 +1,26 @@
 // Distances between thumbs. Both are in luma units (0–255 scale, mean over pixels of |ΔY| + |ΔU| + |ΔV|).
+import { shiftOnto } from './motion.ts';
 import type { Thumb, ThumbGeometry } from './thumb.ts';
 
 /**
- * Mean absolute difference of two half-size thumbs after the best global shift of up to ±radius pixels (a pan or
- * a shake of a few percent of the frame costs nothing). Every shift is scored on the same inner region, and a
- * shift stops being summed once it cannot beat the best so far.
+ * Mean absolute difference (Y, U, V) of two half-size thumbs after the global shift of up to ±radius pixels that
+ * best maps `b` onto `a` (a pan or a shake of a few percent of the frame costs nothing).
  */
 export function shiftedDistance(g: ThumbGeometry, a: Thumb, b: Thumb, radius: number): number {
   const { w2, h2 } = g;
+  const [dx, dy] = shiftOnto(g, a, b, radius);
   const A = a.half;
   const B = b.half;
-  const x0 = radius;
-  const x1 = w2 - radius;
-  const y0 = radius;
-  const y1 = h2 - radius;
-  const count = (x1 - x0) * (y1 - y0);
-  let best = Number.POSITIVE_INFINITY;
-  for (const [dx, dy] of shiftsOf(radius)) {
-    const limit = best * count;
-    let sum = 0;
-    for (let y = y0; y < y1 && sum < limit; y++) {
-      let ia = 3 * (y * w2 + x0);
-      let ib = 3 * ((y + dy) * w2 + x0 + dx);
-      for (let x = x0; x < x1; x++, ia += 3, ib += 3) {
-        sum +=
-          Math.abs(A[ia]! - B[ib]!) + Math.abs(A[ia + 1]! - B[ib + 1]!) + Math.abs(A[ia + 2]! - B[ib + 2]!);
-      }
+  let sum = 0;
+  for (let y = radius; y < h2 - radius; y++) {
+    let ia = 3 * (y * w2 + radius);
+    let ib = 3 * ((y + dy) * w2 + radius + dx);
+    for (let x = radius; x < w2 - radius; x++, ia += 3, ib += 3) {
+      sum +=
+        Math.abs(A[ia]! - B[ib]!) + Math.abs(A[ia + 1]! - B[ib + 1]!) + Math.abs(A[ia + 2]! - B[ib + 2]!);
     }
-    if (sum < limit) best = sum / count;
   }
-  return best;
+  return sum / ((w2 - 2 * radius) * (h2 - 2 * radius));
 }
 
 export interface BlendFit {
@@ -92,59 +83,14 @@ function lumaCorrelation(A: Float32Array, B: Float32Array): number {
   return aa > n && bb > n ? ab / Math.sqrt(aa * bb) : 0;
 }
 
-/** The global shift (±radius half-size pixels) that best maps `from` onto `to`, scored on the inner region. */
-export function bestShift(
-  g: ThumbGeometry,
-  to: Float32Array,
-  from: Float32Array,
-  radius: number,
-): [number, number] {
-  const { w2, h2 } = g;
-  const count = (w2 - 2 * radius) * (h2 - 2 * radius);
-  let best = Number.POSITIVE_INFINITY;
-  let shift: [number, number] = [0, 0];
-  for (const [dx, dy] of shiftsOf(radius)) {
-    const limit = best * count;
-    let sum = 0;
-    for (let y = radius; y < h2 - radius && sum < limit; y++) {
-      let it = 3 * (y * w2 + radius);
-      let ifr = 3 * ((y + dy) * w2 + radius + dx);
-      for (let x = radius; x < w2 - radius; x++, it += 3, ifr += 3) {
-        sum +=
-          Math.abs(to[it]! - from[ifr]!) +
-          Math.abs(to[it + 1]! - from[ifr + 1]!) +
-          Math.abs(to[it + 2]! - from[ifr + 2]!);
-      }
-    }
-    if (sum < limit) {
-      best = sum / count;
-      shift = [dx, dy];
-    }
-  }
-  return shift;
-}
-
-const shiftLists = new Map<number, [number, number][]>();
-/** Shifts within ±radius, nearest first (so a still picture stops the search early). */
-function shiftsOf(radius: number): [number, number][] {
-  let list = shiftLists.get(radius);
-  if (!list) {
-    list = [];
-    for (let dy = -radius; dy <= radius; dy++) for (let dx = -radius; dx <= radius; dx++) list.push([dx, dy]);
-    list.sort((a, b) => Math.hypot(...a) - Math.hypot(...b));
-    shiftLists.set(radius, list);
-  }
-  return list;
-}
-
 /**
  * The blend fit after motion compensation: each end is first shifted (whole pixels, half size) to best match the
  * middle frame, so the shots' own camera motion does not count against a dissolve.
  */
 export function alignedBlendFit(g: ThumbGeometry, a: Thumb, b: Thumb, m: Thumb, radius: number): BlendFit {
   const M = m.half;
-  const [ax, ay] = bestShift(g, M, a.half, radius);
-  const [bx, by] = bestShift(g, M, b.half, radius);
+  const [ax, ay] = shiftOnto(g, m, a, radius);
+  const [bx, by] = shiftOnto(g, m, b, radius);
   const { w2, h2 } = g;
   const A = a.half;
   const B = b.half;

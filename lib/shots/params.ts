@@ -27,11 +27,13 @@ export function signalOptions(fps: number): SignalOptions {
     candidateFloor: CUT_FLOOR,
     blendFloor: MIN_SPREAD,
     alignRadius: 3,
+    maxCorrelation: MAX_CORRELATION,
   };
 }
 
 const CUT_FLOOR = 8;
 const MIN_SPREAD = 12;
+const MAX_CORRELATION = 0.7;
 
 export function decideOptions(fps: number, p: ShotParams): DecideOptions {
   return {
@@ -43,11 +45,13 @@ export function decideOptions(fps: number, p: ShotParams): DecideOptions {
     contextFrames: Math.max(4, Math.round(0.5 * fps)),
     minSpread: MIN_SPREAD,
     maxResidual: 0.25,
-    maxCorrelation: 0.7,
+    maxCorrelation: MAX_CORRELATION,
     minUnexplained: 0.4,
     maxPath: 4,
     maxJump: 0.5,
     blankStd: 5,
+    blackLuma: 40,
+    whiteLuma: 210,
     minFadeFrames: 3,
     minBlankShotFrames: Math.round(0.8 * fps),
   };

@@ -20,6 +20,8 @@ export interface SignalOptions {
   blendFloor: number;
   /** Largest shift (half-size pixels) of an end onto the middle frame in that fit. */
   alignRadius: number;
+  /** Windows whose ends correlate more than this are never dissolves (decide.ts): no aligned fit for them. */
+  maxCorrelation: number;
 }
 
 export interface Signals {
@@ -126,6 +128,7 @@ export class SignalStream {
       // Cheap test first (quarter size, no alignment); only plausible windows get the aligned fit.
       const plausible =
         rough.spread >= this.#o.blendFloor &&
+        rough.correlation <= this.#o.maxCorrelation &&
         rough.alpha >= 0.15 &&
         rough.alpha <= 0.85 &&
         rough.residual <= 0.5 * rough.spread;

@@ -6,6 +6,9 @@ export interface Thumb {
   half: Float32Array;
   /** The same at quarter size (w4 × h4). */
   quarter: Float32Array;
+  /** Luma alone at half and quarter size (contiguous, for motion search). */
+  halfY: Float32Array;
+  quarterY: Float32Array;
   meanY: number;
   /** Standard deviation of the half-size luma: ~0 for black or any uniform frame. */
   stdY: number;
@@ -33,6 +36,7 @@ export function makeThumb(g: ThumbGeometry, yuv: Uint8Array): Thumb {
   const uOff = w * g.height;
   const vOff = uOff + w2 * h2;
   const half = new Float32Array(w2 * h2 * 3);
+  const halfY = new Float32Array(w2 * h2);
   let sum = 0;
   let sum2 = 0;
   for (let y = 0; y < h2; y++) {
@@ -42,6 +46,7 @@ export function makeThumb(g: ThumbGeometry, yuv: Uint8Array): Thumb {
       const l = (yuv[r0 + 2 * x]! + yuv[r0 + 2 * x + 1]! + yuv[r1 + 2 * x]! + yuv[r1 + 2 * x + 1]!) * 0.25;
       const i = y * w2 + x;
       half[3 * i] = l;
+      halfY[i] = l;
       half[3 * i + 1] = yuv[uOff + i]!;
       half[3 * i + 2] = yuv[vOff + i]!;
       sum += l;
@@ -52,6 +57,7 @@ export function makeThumb(g: ThumbGeometry, yuv: Uint8Array): Thumb {
   const meanY = sum / n;
   const stdY = Math.sqrt(Math.max(0, sum2 / n - meanY * meanY));
   const quarter = new Float32Array(w4 * h4 * 3);
+  const quarterY = new Float32Array(w4 * h4);
   for (let y = 0; y < h4; y++) {
     for (let x = 0; x < w4; x++) {
       const a = 3 * (2 * y * w2 + 2 * x);
@@ -60,7 +66,8 @@ export function makeThumb(g: ThumbGeometry, yuv: Uint8Array): Thumb {
       for (let c = 0; c < 3; c++) {
         quarter[o + c] = (half[a + c]! + half[a + 3 + c]! + half[b + c]! + half[b + 3 + c]!) * 0.25;
       }
+      quarterY[y * w4 + x] = quarter[o]!;
     }
   }
-  return { half, quarter, meanY, stdY };
+  return { half, quarter, halfY, quarterY, meanY, stdY };
 }
