@@ -20,7 +20,11 @@ export interface Derivative {
   frames: number;
 }
 
-export async function standardized(tools: MediaTools, source: string, root = CORPUS_ROOT): Promise<Derivative> {
+export async function standardized(
+  tools: MediaTools,
+  source: string,
+  root = CORPUS_ROOT,
+): Promise<Derivative> {
   const objects = new FsObjectStore(path.join(root, 'store'));
   const { sha256 } = await sha256File(source);
   const index = path.join(root, 'derivatives', `${sha256}.json`);

@@ -82,10 +82,10 @@ function zoompan(spec: ShotSpec, w: number, h: number, rate: string): string {
 const segmentName = (spec: ShotSpec) =>
   spec.variant ? `shot-${spec.id}-crf${spec.variant.crf}-x${spec.variant.scale}.mp4` : `shot-${spec.id}.mp4`;
 
-/** Timestamps renumbered from frame counts: no rounding can ever drop or repeat a frame. */
+/** Timestamps renumbered from frame counts in a time base of one frame: nothing to round, drop or repeat. */
 function renumber(rate: string): string {
   const [num, den = '1'] = rate.split('/');
-  return `setpts=N*${den}/${num}/TB`;
+  return `settb=${den}/${num},setpts=N`;
 }
 
 // Frames pass through as they are: ffmpeg must not duplicate or drop any to make the rate constant.
@@ -156,7 +156,7 @@ export function compositionGraph(plan: TitlePlan, pieces: Piece[]): string {
     else if (p.kind === 'black') lines.push(range('black', p.frames, `[p${m}]`));
     else {
       lines.push(range(p.a, p.frames, `[p${m}a]`), range(p.b, p.frames, `[p${m}b]`));
-      lines.push(`[p${m}a][p${m}b]blend=all_expr='A+(B-A)*(N+1)/${p.frames + 1}'[p${m}]`);
+      lines.push(`[p${m}a][p${m}b]blend=all_expr='A+(B-A)*(N+1)/${p.frames + 1}':shortest=1[p${m}]`);
     }
   });
   const all = pieces.map((_, m) => `[p${m}]`).join('');
