@@ -7,6 +7,7 @@ import keyframes from './keyframes.ts';
 import mediaMetadata from './media-metadata.ts';
 import mediaProbe from './media-probe.ts';
 import mediaQc from './media-qc.ts';
+import shots from './shots.ts';
 import video360pH264 from './video-360p-h264.ts';
 
 /** The built-in features. Adding one: write its module, add one line here. */
@@ -20,4 +21,5 @@ export const builtinFeatures: AnyFeature[] = [
   video360pH264,
   audio16kMono,
   keyframes,
+  shots,
 ];

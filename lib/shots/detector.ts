@@ -13,6 +13,7 @@ export interface Shot {
 
 export interface Detection {
   frames: number;
+  minShotFrames: number;
   boundaries: Boundary[];
   shots: Shot[];
   signals: Signals;
@@ -57,6 +58,6 @@ export class ShotDetector {
       for (let t = start; t < end; t++) if (signals.stdY[t]! < opts.blankStd) blank++;
       shots.push({ start, end, blank: blank * 2 > end - start });
     }
-    return { frames: signals.frames, boundaries, shots, signals };
+    return { frames: signals.frames, minShotFrames: opts.minShotFrames, boundaries, shots, signals };
   }
 }
