@@ -1,0 +1,277 @@
+// Shot detection speed against PySceneDetect (ContentDetector and AdaptiveDetector, defaults) on the same files in
+// the same run, interleaved file by file so the shared machine's load hits every engine alike; F1 of each on the
+// same truth. Goal: ≥ 2× PySceneDetect's frames/s at equal or better F1.
+//
+// Like with like: every engine reads the same standardized derivatives (video-360p-h264@1, 640×360 or 480×360
+// H.264) and every timing includes opening and decoding the file. Ours: ffmpeg decodes and scales to 64×36
+// yuv420p, the detector runs in Node. PySceneDetect: OpenCV decodes to BGR 640×360, which it downscales itself
+// (auto: to 256 wide) — and, as a like-for-like row, with its downscale set to our 64-wide analysis size.
+// PySceneDetect (PyPI `scenedetect` with `opencv-python-headless`) is installed into .mediamesh/venv-scenedetect
+// by this script. Knobs: BENCH_SHOTS_ROUNDS (3).
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { projectRoot } from '../lib/config/config.ts';
+import { findMediaTools } from '../lib/media/tools.ts';
+import {
+  addCounts,
+  type Counts,
+  type DetectedBoundary,
+  evaluate,
+  score,
+  type TruthBoundary,
+} from '../lib/shots/evaluate.ts';
+import { shotParams } from '../lib/shots/params.ts';
+import { detectShots } from '../lib/shots/read.ts';
+import { BENCH_CONFIG } from './corpus/config.ts';
+import { generateCorpus } from './corpus/corpus.ts';
+import { type Derivative, readerOf, standardized } from './corpus/derivatives.ts';
+import { REAL_CLIPS, realClipPath } from './corpus/real-clips.ts';
+import { type Figure, median, report, round } from './lib/report.ts';
+
+const ROUNDS = Number(process.env.BENCH_SHOTS_ROUNDS ?? 3);
+const VENV = path.join(projectRoot, '.mediamesh', 'venv-scenedetect');
+const PY = path.join(VENV, 'bin', 'python');
+// scenedetect's own metadata asks for the GUI opencv-python; installed without its dependencies, beside the
+// headless build it runs on.
+const PYPI = {
+  deps: [
+    'opencv-python-headless==5.0.0.93',
+    'numpy==2.4.6',
+    'click==8.5.1',
+    'platformdirs==4.14.8',
+    'tqdm==4.70.1',
+  ],
+  scenedetect: 'scenedetect==0.7.2',
+};
+
+function ensureScenedetect(): string {
+  const probe = () =>
+    execFileSync(PY, ['-c', 'import scenedetect, cv2; print(scenedetect.__version__, cv2.__version__)'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+  try {
+    const v = probe();
+    if (v.startsWith('0.7.2 ')) return v;
+  } catch {}
+  process.stdout.write(
+    `installing ${PYPI.scenedetect} with opencv-python-headless into ${path.relative(projectRoot, VENV)} …\n`,
+  );
+  if (!fs.existsSync(PY)) execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'inherit' });
+  const pip = [path.join(VENV, 'bin', 'pip'), 'install', '-q', '--disable-pip-version-check'];
+  execFileSync(pip[0]!, [...pip.slice(1), ...PYPI.deps], { stdio: 'inherit' });
+  execFileSync(pip[0]!, [...pip.slice(1), '--no-deps', PYPI.scenedetect], { stdio: 'inherit' });
+  return probe();
+}
+
+// A PySceneDetect worker: one JSON request per line on stdin ({file, detector, downscale?}), one JSON answer per
+// line; the timing covers opening the video and detection, not Python's start-up.
+const WORKER = `
+import json, sys, time, logging
+logging.disable(logging.WARNING)
+from scenedetect import open_video, SceneManager, ContentDetector, AdaptiveDetector
+for line in sys.stdin:
+    req = json.loads(line)
+    t0 = time.perf_counter()
+    video = open_video(req['file'], backend='opencv')
+    sm = SceneManager()
+    sm.add_detector(ContentDetector() if req['detector'] == 'content' else AdaptiveDetector())
+    if req.get('downscale'):
+        sm.auto_downscale = False
+        sm.downscale = req['downscale']
+    sm.detect_scenes(video)
+    seconds = time.perf_counter() - t0
+    cuts = [s[0].frame_num for s in sm.get_scene_list()[1:]]
+    print(json.dumps({'frames': video.frame_number, 'seconds': seconds, 'cuts': cuts}), flush=True)
+`;
+
+class PySceneDetect {
+  readonly #child = spawn(PY, ['-c', WORKER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  readonly #lines = readline.createInterface({ input: this.#child.stdout! })[Symbol.asyncIterator]();
+
+  async detect(file: string, detector: 'content' | 'adaptive', downscale?: number) {
+    this.#child.stdin!.write(`${JSON.stringify({ file, detector, downscale })}\n`);
+    const next = await this.#lines.next();
+    if (next.done) throw new Error('the PySceneDetect worker exited');
+    return JSON.parse(next.value) as { frames: number; seconds: number; cuts: number[] };
+  }
+
+  close(): void {
+    this.#child.stdin!.end();
+  }
+}
+
+interface Input {
+  name: string;
+  derivative: Derivative;
+  truth: TruthBoundary[];
+}
+
+interface Run {
+  frames: number;
+  seconds: number;
+  boundaries: DetectedBoundary[];
+}
+
+type Engine = { name: string; note: string; run: (d: Derivative) => Promise<Run> };
+
+const tools = findMediaTools({
+  media: { ffmpeg: process.env.FFMPEG_PATH, ffprobe: process.env.FFPROBE_PATH },
+});
+if (!tools) throw new Error('ffmpeg/ffprobe not found');
+const versions = ensureScenedetect();
+const params = shotParams.parse({});
+
+process.stdout.write('inputs: the benchmark corpus and the real clips, standardized …\n');
+const corpus = await generateCorpus(tools, BENCH_CONFIG);
+const timed: Input[] = [];
+for (const t of corpus.titles) {
+  timed.push({
+    name: t.truth.title,
+    derivative: await standardized(tools, t.video),
+    truth: t.truth.transitions.map((x) => ({ type: x.type, boundary: x.boundary, span: x.span })),
+  });
+}
+const clips: Input[] = [];
+for (const c of REAL_CLIPS) {
+  clips.push({ name: c.file, derivative: await standardized(tools, realClipPath(c)), truth: c.truth });
+}
+
+const py = new PySceneDetect();
+const pyEngine = (detector: 'content' | 'adaptive', downscale?: number) => async (d: Derivative) => {
+  const r = await py.detect(d.file, detector, downscale);
+  return { ...r, boundaries: r.cuts.map((frame) => ({ type: 'hard' as const, frame })) };
+};
+const engines: Engine[] = [
+  {
+    name: 'mediamesh shots',
+    note: 'ffmpeg decode + scale to 64×36 yuv420p, detector in Node',
+    run: async (d) => {
+      const t0 = performance.now();
+      const det = await detectShots(readerOf(tools, d), params);
+      const seconds = (performance.now() - t0) / 1000;
+      return {
+        frames: det.frames,
+        seconds,
+        boundaries: det.boundaries.map((b) => ({ type: b.type, frame: b.frame })),
+      };
+    },
+  },
+  {
+    name: 'PySceneDetect ContentDetector',
+    note: 'OpenCV decode, auto downscale to 256 wide',
+    run: pyEngine('content'),
+  },
+  {
+    name: 'PySceneDetect AdaptiveDetector',
+    note: 'OpenCV decode, auto downscale to 256 wide',
+    run: pyEngine('adaptive'),
+  },
+  {
+    name: 'PySceneDetect ContentDetector @64',
+    note: 'OpenCV decode, downscale 10 (64 wide, our analysis size)',
+    run: pyEngine('content', 10),
+  },
+];
+
+/** fps per engine per round; detections of the first round (every engine is deterministic). */
+const fps = new Map<string, number[]>(engines.map((e) => [e.name, []]));
+const found = new Map<string, Map<string, DetectedBoundary[]>>(engines.map((e) => [e.name, new Map()]));
+for (let r = 0; r < ROUNDS; r++) {
+  const totals = new Map<string, { frames: number; seconds: number }>(
+    engines.map((e) => [e.name, { frames: 0, seconds: 0 }]),
+  );
+  for (const [i, input] of timed.entries()) {
+    // Rotate the order every file and round: no engine always runs first (cold caches) or last.
+    const order = engines.map((_, k) => engines[(k + i + r) % engines.length]!);
+    for (const e of order) {
+      const run = await e.run(input.derivative);
+      if (run.frames !== input.derivative.frames) {
+        throw new Error(
+          `${e.name} read ${run.frames} frames of ${input.name}, which has ${input.derivative.frames}`,
+        );
+      }
+      const t = totals.get(e.name)!;
+      t.frames += run.frames;
+      t.seconds += run.seconds;
+      if (r === 0) found.get(e.name)!.set(input.name, run.boundaries);
+    }
+  }
+  for (const e of engines) {
+    const t = totals.get(e.name)!;
+    fps.get(e.name)!.push(t.frames / t.seconds);
+  }
+  process.stdout.write(
+    `round ${r + 1}/${ROUNDS}: ${engines.map((e) => `${e.name} ${round(fps.get(e.name)![r]!, 0)} fps`).join(', ')}\n`,
+  );
+}
+for (const input of clips)
+  for (const e of engines) found.get(e.name)!.set(input.name, (await e.run(input.derivative)).boundaries);
+py.close();
+
+function f1Of(engine: string, inputs: Input[]) {
+  let hard: Counts = { tp: 0, fp: 0, fn: 0 };
+  let gradual: Counts = { tp: 0, fp: 0, fn: 0 };
+  for (const input of inputs) {
+    const e = evaluate(input.truth, found.get(engine)!.get(input.name)!);
+    hard = addCounts(hard, e.hard);
+    gradual = addCounts(gradual, e.gradual);
+  }
+  return { hard: score(hard), gradual: score(gradual), all: score(addCounts(hard, gradual)) };
+}
+
+const ours = engines[0]!.name;
+const oursFps = median(fps.get(ours)!);
+const oursF1 = { corpus: f1Of(ours, timed), clips: f1Of(ours, clips) };
+const figures: Figure[] = [
+  { metric: `${ours}: frames/s`, value: round(oursFps, 0), unit: 'fps', note: engines[0]!.note },
+];
+const results: Record<string, unknown> = {};
+for (const e of engines) {
+  const f = { corpus: f1Of(e.name, timed), clips: f1Of(e.name, clips) };
+  results[e.name] = { fps: fps.get(e.name), medianFps: median(fps.get(e.name)!), f1: f, note: e.note };
+  if (e.name === ours) continue;
+  const theirs = median(fps.get(e.name)!);
+  const ratio = oursFps / theirs;
+  const atLeast = oursF1.corpus.all.f1 >= f.corpus.all.f1 && oursF1.clips.all.f1 >= f.clips.all.f1;
+  figures.push(
+    { metric: `${e.name}: frames/s`, value: round(theirs, 0), unit: 'fps', note: e.note },
+    {
+      metric: `speed-up over ${e.name}`,
+      value: round(ratio, 2),
+      unit: '×',
+      goal: '≥ 2× at equal or better F1',
+      met: ratio >= 2 && atLeast,
+      note: `F1 (all transitions) corpus ${round(oursF1.corpus.all.f1, 3)} vs ${round(f.corpus.all.f1, 3)}, real clips ${round(oursF1.clips.all.f1, 3)} vs ${round(f.clips.all.f1, 3)}`,
+    },
+  );
+}
+for (const e of engines) {
+  const f = results[e.name] as { f1: { corpus: ReturnType<typeof f1Of>; clips: ReturnType<typeof f1Of> } };
+  for (const set of ['corpus', 'clips'] as const) {
+    const s = f.f1[set];
+    figures.push({
+      metric: `${e.name}: F1 hard / gradual (${set === 'corpus' ? 'corpus' : 'real clips'})`,
+      value: round(s.hard.f1, 3),
+      unit: 'F1',
+      note: `gradual ${round(s.gradual.f1, 3)}, all ${round(s.all.f1, 3)}`,
+    });
+  }
+}
+
+report('shots-speed', figures, {
+  rounds: ROUNDS,
+  scenedetect: versions,
+  inputs: timed.map((i) => ({
+    name: i.name,
+    frames: i.derivative.frames,
+    size: `${i.derivative.width}x${i.derivative.height}`,
+    frameRate: i.derivative.frameRate,
+  })),
+  timing:
+    'wall time per file including opening and decoding the same derivative; fps = frames / seconds summed over the corpus, median over rounds; engines interleaved and rotated file by file',
+  engines: results,
+});
