@@ -135,4 +135,3 @@ async function assetPath(db: Db, objects: ObjectStore, hash: string): Promise<st
   if (!asset) throw new BadInputError(`no asset with content hash ${hash} has been ingested`);
   return objects.localPath({ uri: asset.objectUri });
 }
-
