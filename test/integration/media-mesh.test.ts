@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -174,7 +173,7 @@ describe('media features through the mesh', () => {
       'completed on the second try',
     );
     const local = await runLocally([mediaMetadata, mediaQc, videoRecipe], long, {
-      objects: new FsObjectStore(fs.mkdtempSync(path.join(os.tmpdir(), 'mm-mesh-local-'))),
+      objects: new FsObjectStore(path.join(fixtures.dir, 'local-store')),
       tools,
     });
     const expected = (local.values['video-360p-h264']!.value as { object: { uri: string } }).object.uri;
