@@ -23,6 +23,7 @@ import {
 import { openSession } from './context.ts';
 import { renderDemo, runDemo, sampleMediaDir } from './demo.ts';
 import { runDoctor } from './doctor.ts';
+import { framesCommand, mediaCommand, RECIPES, renderMedia } from './media.ts';
 import { collectStatus, renderStatus } from './status.ts';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
@@ -207,6 +208,66 @@ program
         });
         const row = await s.db.featureValue.findUniqueOrThrow({ where: { id: BigInt(ref.valueId) } });
         print(JSON.stringify({ ...ref, value: row.value }, null, 2));
+      } finally {
+        await s.close();
+      }
+    },
+  );
+
+program
+  .command('media')
+  .description(
+    'ingest a file (or take an asset), run QC and the standardization recipes, show verdict and derivatives',
+  )
+  .argument('<target>', 'a media file, or the sha256 of an ingested asset')
+  .option('--title <id>', 'title a new file belongs to', 'untitled')
+  .option('--recipes <list>', `comma-separated recipes (default: ${RECIPES.join(',')})`)
+  .option('--json', 'print JSON')
+  .action(async (target: string, opts: { title: string; recipes?: string; json?: boolean }) => {
+    const s = await openSession();
+    try {
+      const recipes = opts.recipes?.split(',').map((r) => r.trim());
+      const report = await mediaCommand(s, target, { title: opts.title, recipes });
+      print(opts.json ? JSON.stringify(report, null, 2) : renderMedia(report));
+      if (report.verdict.status === 'reject') process.exitCode = 2;
+    } finally {
+      await s.close();
+    }
+  });
+
+program
+  .command('frames')
+  .description("stream raw frames of an asset's standardized video (video-360p-h264) to a file or stdout")
+  .argument('<sha256>', 'content hash of an ingested asset')
+  .option('--start <index>', 'first frame (default 0)', parsePositiveInt)
+  .option('--end <index>', 'frame after the last (default: the end)', parsePositiveInt)
+  .option('--width <px>', 'output width (height follows the aspect unless given)', parsePositiveInt)
+  .option('--height <px>', 'output height', parsePositiveInt)
+  .option('--fps <rate>', 'at most this many frames per second', Number.parseFloat)
+  .option(
+    '--pix-fmt <format>',
+    'rgb24 (default), rgbp, rgbpf32, bgr24, rgba, gray, gray16le, grayf32le, yuv420p',
+  )
+  .requiredOption('--out <file>', "where to write the raw frames, '-' for stdout")
+  .action(
+    async (
+      asset: string,
+      opts: {
+        start?: number;
+        end?: number;
+        width?: number;
+        height?: number;
+        fps?: number;
+        pixFmt?: string;
+        out: string;
+      },
+    ) => {
+      const s = await openSession();
+      try {
+        const r = await framesCommand(s, asset, opts);
+        process.stderr.write(
+          `${r.frames} frames, ${r.width}×${r.height} ${r.pixelFormat}, ${r.bytes} bytes\n`,
+        );
       } finally {
         await s.close();
       }

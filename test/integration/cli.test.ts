@@ -26,7 +26,23 @@ describe('mediamesh CLI against the real stack', () => {
   it('--help lists every command', async () => {
     const r = await mediamesh(['--help'], env);
     assert.equal(r.code, 0);
-    for (const c of ['up', 'down', 'status', 'doctor', 'demo', 'run', 'features', 'worker', 'api']) {
+    for (const c of [
+      'up',
+      'down',
+      'status',
+      'doctor',
+      'demo',
+      'run',
+      'features',
+      'worker',
+      'api',
+      'watcher',
+      'trigger',
+      'recompute',
+      'value',
+      'media',
+      'frames',
+    ]) {
       assert.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `command ${c} listed`);
     }
   });
