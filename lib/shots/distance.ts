@@ -38,7 +38,7 @@ export interface BlendFit {
  * How well the middle frame `m` is a blend of `a` and `b` (quarter-size thumbs): a dissolve's frames are exactly
  * that, a fade's too (one end black), while camera motion or a cut is not (or only with α at 0 or 1).
  */
-export function blendFit(a: Thumb, b: Thumb, m: Thumb): BlendFit {
+export function blendFit(a: Thumb, b: Thumb, m: Thumb, minSpread = 0): BlendFit {
   const A = a.quarter;
   const B = b.quarter;
   const M = m.quarter;
@@ -51,11 +51,15 @@ export function blendFit(a: Thumb, b: Thumb, m: Thumb): BlendFit {
     norm += d * d;
     spread += Math.abs(d);
   }
+  const n = A.length / 3;
+  // Ends this close are no transition: the rest is not worth computing.
+  if (spread / n < minSpread) {
+    return { alpha: Number.NaN, residual: Number.NaN, spread: spread / n, correlation: Number.NaN };
+  }
   const alpha = norm > 0 ? dot / norm : 0.5;
   const clamped = Math.min(1, Math.max(0, alpha));
   let residual = 0;
   for (let i = 0; i < A.length; i++) residual += Math.abs(M[i]! - B[i]! - clamped * (A[i]! - B[i]!));
-  const n = A.length / 3;
   return { alpha, residual: residual / n, spread: spread / n, correlation: lumaCorrelation(A, B) };
 }
 

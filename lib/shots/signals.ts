@@ -91,7 +91,8 @@ export class SignalStream {
   /** Adds the next frame (yuv420p at the analysis size). */
   push(yuv: Uint8Array): void {
     const n = this.#n++;
-    const t = makeThumb(this.#g, yuv);
+    // The slot's previous thumb (frame n − ring length) is no longer needed: its arrays are reused.
+    const t = makeThumb(this.#g, yuv, this.#ring[n % this.#ring.length]);
     this.#ring[n % this.#ring.length] = t;
     this.#meanY.set(n, t.meanY);
     this.#stdY.set(n, t.stdY);
@@ -123,7 +124,7 @@ export class SignalStream {
     this.#o.scales.forEach((k, s) => {
       if (t - k < 0 || t + k > last) return;
       const [a, b, m] = [this.#thumb(t - k), this.#thumb(t + k), this.#thumb(t)];
-      const rough = blendFit(a, b, m);
+      const rough = blendFit(a, b, m, this.#o.blendFloor);
       this.#correlation[s]!.set(t, rough.correlation);
       // Cheap test first (quarter size, no alignment); only plausible windows get the aligned fit.
       const plausible =

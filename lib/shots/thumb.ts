@@ -30,13 +30,14 @@ export function thumbGeometry(width: number, height: number): ThumbGeometry {
   return { width, height, w2: width / 2, h2: height / 2, w4: width / 4, h4: height / 4 };
 }
 
-/** Builds the thumb of one yuv420p frame (Y at width × height, then U and V at half size). */
-export function makeThumb(g: ThumbGeometry, yuv: Uint8Array): Thumb {
+/** Builds the thumb of one yuv420p frame (Y at width × height, then U and V at half size), into `reuse`'s arrays
+ * when given. */
+export function makeThumb(g: ThumbGeometry, yuv: Uint8Array, reuse?: Thumb): Thumb {
   const { width: w, w2, h2, w4, h4 } = g;
   const uOff = w * g.height;
   const vOff = uOff + w2 * h2;
-  const half = new Float32Array(w2 * h2 * 3);
-  const halfY = new Float32Array(w2 * h2);
+  const half = reuse?.half ?? new Float32Array(w2 * h2 * 3);
+  const halfY = reuse?.halfY ?? new Float32Array(w2 * h2);
   let sum = 0;
   let sum2 = 0;
   for (let y = 0; y < h2; y++) {
@@ -56,8 +57,8 @@ export function makeThumb(g: ThumbGeometry, yuv: Uint8Array): Thumb {
   const n = w2 * h2;
   const meanY = sum / n;
   const stdY = Math.sqrt(Math.max(0, sum2 / n - meanY * meanY));
-  const quarter = new Float32Array(w4 * h4 * 3);
-  const quarterY = new Float32Array(w4 * h4);
+  const quarter = reuse?.quarter ?? new Float32Array(w4 * h4 * 3);
+  const quarterY = reuse?.quarterY ?? new Float32Array(w4 * h4);
   for (let y = 0; y < h4; y++) {
     for (let x = 0; x < w4; x++) {
       const a = 3 * (2 * y * w2 + 2 * x);
