@@ -1,6 +1,7 @@
 // Synthetic yuv420p frame sequences for detector unit tests: seeded textured "scenes" seen through a moving
 // virtual camera, joined by cuts, dissolves and fades, with flashes and exposure changes; every frame is made in
 // memory at the analysis size, so a test runs in milliseconds and knows its truth exactly.
+import { lerpView, type View } from '../../bench/corpus/motion.ts';
 import { seededRandom } from '../../lib/matchcut/synthetic.ts';
 
 export const W = 64;
@@ -46,13 +47,6 @@ export function scene(seed: number): Scene {
     u: plane(128 + (r() - 0.5) * 50, 30),
     v: plane(128 + (r() - 0.5) * 50, 30),
   };
-}
-
-/** The camera: centre (cx, cy) in [0, 1] of the canvas, zoom z ≥ 1 (the view is 1/z of it). */
-export interface View {
-  cx: number;
-  cy: number;
-  z: number;
 }
 
 function sample(p: Float32Array, x: number, y: number): number {
@@ -117,16 +111,10 @@ export function toYuv(f: FloatFrame, noise = 0, seed = 0): Uint8Array {
   return out;
 }
 
-export const lerp = (a: View, b: View, t: number): View => ({
-  cx: a.cx + (b.cx - a.cx) * t,
-  cy: a.cy + (b.cy - a.cy) * t,
-  z: a.z + (b.z - a.z) * t,
-});
-
 /** A shot: `frames` frames of a scene while the camera moves from one view to another. */
 export function shot(s: Scene, frames: number, from: View, to: View = from): FloatFrame[] {
   return Array.from({ length: frames }, (_, i) =>
-    shoot(s, lerp(from, to, frames > 1 ? i / (frames - 1) : 0)),
+    shoot(s, lerpView(from, to, frames > 1 ? i / (frames - 1) : 0)),
   );
 }
 
