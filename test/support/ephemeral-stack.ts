@@ -20,9 +20,11 @@ export async function startEphemeralStack(name: string): Promise<EphemeralStack>
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
   const config = loadConfig(env);
-  const log = createLogger(config, `${name}-stack`, true);
-  await down(config, log).catch(() => undefined);
+  // Stop what a previous run may have left, then start from an empty dir. The file logger is created only
+  // afterwards: its file is opened asynchronously and must not be removed under it.
+  await down(config, createLogger({ ...config, logLevel: 'warn' }, `${name}-stack`)).catch(() => undefined);
   fs.rmSync(dataDir, { recursive: true, force: true });
+  const log = createLogger(config, `${name}-stack`, true);
   await up(config, log, { workers: false });
   return { config, env, stop: () => down(config, log) };
 }
