@@ -19,8 +19,10 @@ const files = testFiles(path.join(projectRoot, 'test')).filter(
   (f) => filters.length === 0 || filters.some((x) => f.includes(x)),
 );
 const started = Date.now();
-process.stdout.write('test stack: starting Postgres and Temporal in .mediamesh/test …\n');
-const stack = await startEphemeralStack('test');
+// Several checkouts' worth of work can share a machine: each names its own stack (MEDIAMESH_TEST_STACK).
+const stackName = process.env.MEDIAMESH_TEST_STACK || 'test';
+process.stdout.write(`test stack: starting Postgres and Temporal in .mediamesh/${stackName} …\n`);
+const stack = await startEphemeralStack(stackName);
 process.stdout.write(`test stack: up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
 const code = await new Promise<number>((resolve) => {
