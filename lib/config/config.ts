@@ -82,6 +82,11 @@ const envSchema = z.object({
   QDRANT_API_KEY: optionalString,
   MEDIAMESH_SCORING_THREADS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
   MEDIAMESH_MATCHCUT_EXACT_MAX_SHOTS: z.coerce.number().int().min(2).max(1_000_000).default(25_000),
+  MEDIAMESH_EXECUTION_PROVIDERS: csvList.refine(
+    (eps) => eps.every((ep) => /^[a-z][a-z0-9-]*$/.test(ep)),
+    'a comma-separated list of onnxruntime execution providers, e.g. cuda,cpu',
+  ),
+  MEDIAMESH_MODELS_DIR: optionalString,
 });
 
 export interface TaskQueues {
@@ -144,6 +149,12 @@ export interface Config {
     scoringThreads: number;
     /** Cross-title queries over at most this many shots are scored exactly; larger ones go through the index. */
     exactMaxShots: number;
+  };
+  models: {
+    /** onnxruntime execution providers in order of preference; those this build lacks are skipped. */
+    executionProviders: string[];
+    /** User models: one `<name>.json` manifest beside its `.onnx` file. */
+    dir: string;
   };
 }
 
@@ -218,6 +229,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     matchcut: {
       scoringThreads: e.MEDIAMESH_SCORING_THREADS,
       exactMaxShots: e.MEDIAMESH_MATCHCUT_EXACT_MAX_SHOTS,
+    },
+    models: {
+      executionProviders: e.MEDIAMESH_EXECUTION_PROVIDERS.length
+        ? e.MEDIAMESH_EXECUTION_PROVIDERS
+        : ['cuda', 'cpu'],
+      dir: path.resolve(e.MEDIAMESH_MODELS_DIR ?? path.join(dataDir, 'models')),
     },
   };
 }
