@@ -4,9 +4,14 @@ import assetSummary from './asset-summary.ts';
 import audio16kMono from './audio-16k-mono.ts';
 import frameSignature from './frame-signature.ts';
 import keyframes from './keyframes.ts';
+import { matchcutPairsFrame, matchcutPairsMotion } from './matchcut-pairs.ts';
+import matchcutReprFrame from './matchcut-repr-frame.ts';
+import matchcutReprMotion from './matchcut-repr-motion.ts';
 import mediaMetadata from './media-metadata.ts';
 import mediaProbe from './media-probe.ts';
 import mediaQc from './media-qc.ts';
+import shotDedup from './shot-dedup.ts';
+import shotEmbeddingLayout from './shot-embedding.ts';
 import shots from './shots.ts';
 import video360pH264 from './video-360p-h264.ts';
 
@@ -22,4 +27,10 @@ export const builtinFeatures: AnyFeature[] = [
   audio16kMono,
   keyframes,
   shots,
+  shotEmbeddingLayout,
+  shotDedup,
+  matchcutReprFrame,
+  matchcutReprMotion,
+  matchcutPairsFrame,
+  matchcutPairsMotion,
 ];
