@@ -5,20 +5,26 @@
 // Input [N, 3, 72, 128] RGB in [0, 1]. Per frame:
 //   Y  = 0.299 R + 0.587 G + 0.114 B                       (1×1 Conv)
 //   Cb, Cr = BT.601 chroma (centred on 0)                     (1×1 Conv, 2 channels)
-//   edges:  Y padded by replicating its border (Pad 'edge'), then 8 oriented derivative filters
-//           d_k = cos θk · Sobel_x + sin θk · Sobel_y (each /8), θk = k·π/8, k = 0..7 (one 3×3 Conv, 8 channels);
+//   edges:  Y padded by replicating its border (Pad 'edge'); gradients gx, gy by Sobel (each /8; a 3×3 Conv,
+//           2 channels; its weights are powers of two, so a flat area gives exactly 0); then 8 directional
+//           derivatives d_k = cos θk · gx + sin θk · gy, θk = k·π/8, k = 0..7 (a 1×1 Conv, 8 channels);
 //           energy |d_k| (Abs: an edge counts the same whichever side is brighter), averaged on a 4×4 grid
 //           of 18×32 cells, minus the mean of those 128 values (without it every pair of frames shares a
 //           large positive edge component: unrelated photos scored cosine ≈ 0.7 on this block, ≈ 0.17 with it)
 //                                                            → 8·4·4 = 128 values
 //   luma:   Y averaged on an 8×8 grid (9×16 cells), minus the thumbnail's mean → 64 values
 //   chroma: Cb, Cr averaged on a 4×4 grid                   → 2·4·4 = 32 values
-//   each block b → w_b · b / (‖b‖₂ + ε_b); concatenated (224); divided by (‖·‖₂ + 1e-6).
+//   each block b → w_b · b / (‖b‖₂ + ε_b); concatenated as z (224 values); divided by max(‖z‖₂, 0.1).
 // Per-block normalization makes the descriptor insensitive to global contrast and brightness; ε_b keeps blocks
-// with next to no content (a faint gradient, a grey picture's chroma) from being blown up to full weight.
+// with next to no content (a faint gradient, a grey picture's chroma) from being blown up to full weight. Any
+// picture with content has ‖z‖ ≈ 1 or more, so its row is exactly L2-normalized; the floor 0.1 (rather than a
+// tiny ε) keeps float32 rounding residue from being blown up into a unit vector (onnxruntime's convolutions
+// leave ~1e-8 behind on a flat frame, where exact arithmetic gives 0).
 // A flat frame has no edges and a flat thumbnail, so only its chroma block can be non-zero: flat black, white or
-// grey → the all-zero vector (cosine 0 with everything, never NaN); a flat coloured frame → its chroma block
-// alone, normalized (equal for every frame of that colour).
+// grey → the zero vector (entries below 1e-5 from that residue; cosine ≈ 0 with everything, never NaN); a flat
+// coloured frame → its chroma block alone, unit length (the same row for every frame of that colour).
+// The graph normalizes, so the manifest's output.normalize is false (the runner must not re-normalize a flat
+// frame's residue to unit length).
 import { buildModel, type GraphSpec, OPSET } from '../onnx/graph.ts';
 import type { ModelManifest } from './manifest.ts';
 
@@ -34,7 +40,8 @@ export const LAYOUT_BLOCKS = {
   luma: { dim: THUMB * THUMB, weight: 1, eps: 0.05 },
   chroma: { dim: 2 * GRID * GRID, weight: 0.7, eps: 0.1 },
 } as const;
-const FINAL_EPS = 1e-6;
+/** The final division is by max(‖z‖, FINAL_FLOOR): see the header comment. */
+const FINAL_FLOOR = 0.1;
 
 export const LAYOUT_DIM = LAYOUT_BLOCKS.edges.dim + LAYOUT_BLOCKS.luma.dim + LAYOUT_BLOCKS.chroma.dim;
 
@@ -57,7 +64,7 @@ export const layoutManifest: ModelManifest = {
     std: [1, 1, 1],
     resize: 'stretch',
   },
-  output: { name: 'embedding', dim: LAYOUT_DIM, normalize: true },
+  output: { name: 'embedding', dim: LAYOUT_DIM, normalize: false },
   opset: OPSET,
 };
 
@@ -69,13 +76,11 @@ const CHROMA = [
 const SOBEL_X = [-1, 0, 1, -2, 0, 2, -1, 0, 1].map((v) => v / 8);
 const SOBEL_Y = [-1, -2, -1, 0, 0, 0, 1, 2, 1].map((v) => v / 8);
 
-/** The 8 oriented 3×3 filters, [k][ky·3 + kx]. */
-function orientedFilters(): number[][] {
+/** The 8 directions (cos θk, sin θk), [k][0..1]. */
+function directions(): number[][] {
   return Array.from({ length: EDGE_DIRS }, (_, k) => {
     const t = (k * Math.PI) / EDGE_DIRS;
-    const c = Math.cos(t);
-    const s = Math.sin(t);
-    return SOBEL_X.map((v, i) => c * v + s * SOBEL_Y[i]!);
+    return [Math.cos(t), Math.sin(t)];
   });
 }
 
@@ -89,7 +94,8 @@ export function layoutGraph(): GraphSpec {
     { op: 'Conv', inputs: ['pixels', 'w_luma'], outputs: ['y'] },
     { op: 'Conv', inputs: ['pixels', 'w_chroma'], outputs: ['c'] },
     { op: 'Pad', inputs: ['y', 'pad1'], outputs: ['y_pad'], attrs: { mode: 'edge' } },
-    { op: 'Conv', inputs: ['y_pad', 'w_edges'], outputs: ['d'] },
+    { op: 'Conv', inputs: ['y_pad', 'w_sobel'], outputs: ['g'] },
+    { op: 'Conv', inputs: ['g', 'w_dirs'], outputs: ['d'] },
     { op: 'Abs', inputs: ['d'], outputs: ['e'] },
     {
       op: 'AveragePool',
@@ -126,7 +132,8 @@ export function layoutGraph(): GraphSpec {
     { name: 'w_luma', type: 'float32', dims: [1, 3, 1, 1], values: [...LUMA] },
     { name: 'w_chroma', type: 'float32', dims: [2, 3, 1, 1], values: CHROMA.flat() },
     { name: 'pad1', type: 'int64', dims: [8], values: [0, 0, 1, 1, 0, 0, 1, 1] },
-    { name: 'w_edges', type: 'float32', dims: [EDGE_DIRS, 1, 3, 3], values: orientedFilters().flat() },
+    { name: 'w_sobel', type: 'float32', dims: [2, 1, 3, 3], values: [...SOBEL_X, ...SOBEL_Y] },
+    { name: 'w_dirs', type: 'float32', dims: [EDGE_DIRS, 2, 1, 1], values: directions().flat() },
   ];
   // Each block: w · b / (‖b‖ + ε) = b / (‖b‖/w + ε/w).
   for (const [block, { weight, eps }] of Object.entries(LAYOUT_BLOCKS)) {
@@ -149,10 +156,10 @@ export function layoutGraph(): GraphSpec {
   nodes.push(
     { op: 'Concat', inputs: ['edges_n', 'luma_n', 'chroma_n'], outputs: ['z'], attrs: { axis: { int: 1 } } },
     { op: 'ReduceL2', inputs: ['z'], outputs: ['z_norm'], attrs: { axes: [1], keepdims: { int: 1 } } },
-    { op: 'Add', inputs: ['z_norm', 'final_eps'], outputs: ['z_den'] },
+    { op: 'Max', inputs: ['z_norm', 'final_floor'], outputs: ['z_den'] },
     { op: 'Div', inputs: ['z', 'z_den'], outputs: ['embedding'] },
   );
-  initializers.push({ name: 'final_eps', type: 'float32', dims: [], values: [FINAL_EPS] });
+  initializers.push({ name: 'final_floor', type: 'float32', dims: [], values: [FINAL_FLOOR] });
   return {
     name: 'mediamesh_layout_v1',
     inputs: [{ name: 'pixels', type: 'float32', shape: ['n', 3, LAYOUT_HEIGHT, LAYOUT_WIDTH] }],
@@ -178,7 +185,7 @@ export function layoutReference(frames: readonly Uint8Array[]): Float32Array {
   const W = LAYOUT_WIDTH;
   const H = LAYOUT_HEIGHT;
   const out = new Float32Array(frames.length * LAYOUT_DIM);
-  const filters = orientedFilters();
+  const dirs = directions();
   const y = new Float64Array(W * H);
   const cb = new Float64Array(W * H);
   const cr = new Float64Array(W * H);
@@ -201,12 +208,17 @@ export function layoutReference(frames: readonly Uint8Array[]): Float32Array {
     for (let yy = 0; yy < H; yy++) {
       for (let xx = 0; xx < W; xx++) {
         const cell = Math.floor(yy / cellH) * GRID + Math.floor(xx / cellW);
+        let gx = 0;
+        let gy = 0;
+        for (let j = 0; j < 3; j++) {
+          for (let i = 0; i < 3; i++) {
+            const v = at(xx + i - 1, yy + j - 1);
+            gx += SOBEL_X[j * 3 + i]! * v;
+            gy += SOBEL_Y[j * 3 + i]! * v;
+          }
+        }
         for (let k = 0; k < EDGE_DIRS; k++) {
-          const w = filters[k]!;
-          let d = 0;
-          for (let j = 0; j < 3; j++)
-            for (let i = 0; i < 3; i++) d += w[j * 3 + i]! * at(xx + i - 1, yy + j - 1);
-          edges[k * GRID * GRID + cell]! += Math.abs(d);
+          edges[k * GRID * GRID + cell]! += Math.abs(dirs[k]![0]! * gx + dirs[k]![1]! * gy);
         }
       }
     }
@@ -254,7 +266,7 @@ export function layoutReference(frames: readonly Uint8Array[]): Float32Array {
       for (const v of values) z.push((weight * v) / (norm + eps));
     }
     const norm = Math.hypot(...z);
-    for (let i = 0; i < z.length; i++) out[n * LAYOUT_DIM + i] = z[i]! / (norm + FINAL_EPS);
+    for (let i = 0; i < z.length; i++) out[n * LAYOUT_DIM + i] = z[i]! / Math.max(norm, FINAL_FLOOR);
   });
   return out;
 }
