@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DefaultLogger, type LogLevel, Runtime, Worker } from '@temporalio/worker';
 import { makeAwaitFeatureWorkflow } from '../activities/await-workflow.ts';
 import { makeComputeFeature } from '../activities/compute.ts';
+import { makeMatchCutActivities } from '../activities/matchcut.ts';
 import { makePlanActivities } from '../activities/plan.ts';
 import { makeResolveFeature } from '../activities/resolve.ts';
 import { makeSyncActivities } from '../activities/sync.ts';
@@ -81,6 +82,7 @@ export async function runWorker(kind: WorkerKind, config: Config = loadConfig())
         resolveFeature: makeResolveFeature({ db, registry, config }),
         awaitFeatureWorkflow: makeAwaitFeatureWorkflow({ client }),
         ...makePlanActivities({ registry }),
+        planMatchCut: makeMatchCutActivities({ db, registry, config }).planMatchCut,
       },
       maxConcurrentWorkflowTaskExecutions: 100,
       maxConcurrentLocalActivityExecutions: 50,
@@ -98,6 +100,9 @@ export async function runWorker(kind: WorkerKind, config: Config = loadConfig())
       ...common,
       activities: {
         ...makeSyncActivities({ db, objects, config, log }),
+        ...(kind === 'cpu'
+          ? { answerMatchCut: makeMatchCutActivities({ db, registry, config, objects }).answerMatchCut }
+          : {}),
         computeFeature: makeComputeFeature({
           db,
           registry,

@@ -23,6 +23,7 @@ import {
 import { openSession } from './context.ts';
 import { renderDemo, runDemo, sampleMediaDir } from './demo.ts';
 import { runDoctor } from './doctor.ts';
+import { renderMatchCut, runMatchCut } from './matchcut.ts';
 import { framesCommand, mediaCommand, RECIPES, renderMedia } from './media.ts';
 import { collectStatus, renderStatus } from './status.ts';
 
@@ -234,6 +235,65 @@ program
       await s.close();
     }
   });
+
+program
+  .command('matchcut')
+  .description('match cuts within and across titles: the top K shot pairs by a flavor (frame, motion)')
+  .requiredOption('--titles <ids>', 'comma-separated title ids (any subset)', (v: string) =>
+    v
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
+  )
+  .option('--flavor <name>', 'representation: frame (composition) or motion (camera move)', 'frame')
+  .option('--k <n>', 'how many pairs', parsePositiveInt, 50)
+  .option('--min-score <x>', 'only pairs scoring at least this (cosine)', Number.parseFloat)
+  .option('--exclude-within <frames>', 'skip pairs of one title fewer than N frames apart', parsePositiveInt)
+  .option('--cross-title-only', 'only pairs whose shots come from different titles')
+  .addOption(
+    new Option('--mode <mode>', 'exact, approximate or by subset size')
+      .choices(['auto', 'exact', 'ann'])
+      .default('auto'),
+  )
+  .option('--json', 'print the answer as JSON')
+  .action(
+    async (opts: {
+      titles: string[];
+      flavor: string;
+      k: number;
+      minScore?: number;
+      excludeWithin?: number;
+      crossTitleOnly?: boolean;
+      mode: 'auto' | 'exact' | 'ann';
+      json?: boolean;
+    }) => {
+      const s = await openSession();
+      try {
+        const { answer, valueId, memoHit } = await runMatchCut(
+          s,
+          {
+            titles: opts.titles,
+            flavor: opts.flavor,
+            k: opts.k,
+            mode: opts.mode,
+            filters: {
+              ...(opts.minScore === undefined ? {} : { minScore: opts.minScore }),
+              ...(opts.excludeWithin === undefined ? {} : { excludeWithinFrames: opts.excludeWithin }),
+              ...(opts.crossTitleOnly ? { excludeSameTitle: true } : {}),
+            },
+          },
+          !opts.json && process.stderr.isTTY,
+        );
+        print(
+          opts.json
+            ? JSON.stringify({ valueId, memoHit, ...answer }, null, 2)
+            : renderMatchCut(answer, valueId, memoHit),
+        );
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
 program
   .command('frames')

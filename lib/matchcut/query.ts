@@ -78,12 +78,12 @@ export interface MatchCutResult {
   ms: number;
 }
 
-const querySchema = querySubjectSchema
+export const matchCutQuerySchema = querySubjectSchema
   .extend({ mode: z.enum(['auto', 'exact', 'ann']).default('auto') })
   .strict();
 
 function parseQuery(q: MatchCutQuery) {
-  return parseQuerySubject(querySchema, q);
+  return parseQuerySubject(matchCutQuerySchema, q);
 }
 
 interface Loaded {

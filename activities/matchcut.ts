@@ -1,0 +1,222 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import type { Config } from '../lib/config/config.ts';
+import type { ValueRef } from '../lib/features/refs.ts';
+import { featureWorkflowId } from '../lib/features/refs.ts';
+import type { FeatureRegistry } from '../lib/features/registry.ts';
+import { MATCHCUT_QUERY_VERSION, matchCutCacheKey, parseQuerySubject } from '../lib/matchcut/cache-key.ts';
+import { PairInputError } from '../lib/matchcut/filters.ts';
+import { type MatchCutResult, matchCutQuery, matchCutQuerySchema } from '../lib/matchcut/query.ts';
+import {
+  MATCHCUT_QUERY_FEATURE,
+  type MatchCutInputs,
+  type MatchCutPlan,
+  type MatchCutRequest,
+} from '../lib/matchcut/request.ts';
+import { type AssetSpan, assetShot, loadTitleMatrix } from '../lib/matchcut/title-matrix.ts';
+import type { ObjectStore } from '../lib/objects/store.ts';
+import type { Db } from '../lib/store/db.ts';
+import { findCurrentValue, insertValue } from '../lib/store/values.ts';
+import { badInput } from './resolve.ts';
+
+const range = z.tuple([z.number(), z.number()]);
+const side = {
+  title: z.string(),
+  asset: z.string(),
+  /** The shot's index in that asset's `shots` value. */
+  shot: z.number().int().nonnegative(),
+  frames: range,
+  /** [start, end) in seconds of the derivative. */
+  seconds: range,
+};
+
+export const matchCutAnswerSchema = z.object({
+  titles: z.array(z.string()),
+  flavor: z.string(),
+  k: z.number().int(),
+  method: z.enum(['exact', 'ann-ivf', 'ann-index']),
+  shots: z.number().int(),
+  feature: z.string(),
+  version: z.number().int(),
+  cacheKey: z.string(),
+  ms: z.number(),
+  pairs: z.array(
+    z.object({
+      score: z.number(),
+      a: z.object(side),
+      b: z.object(side),
+    }),
+  ),
+  skipped: z.array(z.object({ titleId: z.string(), asset: z.string(), reason: z.string() })),
+});
+
+export type MatchCutAnswer = z.infer<typeof matchCutAnswerSchema>;
+
+function rate(frameRate: string): number {
+  const [n, d] = frameRate.split('/').map(Number);
+  return n! / (d || 1);
+}
+
+export function makeMatchCutActivities(deps: {
+  db: Db;
+  registry: FeatureRegistry;
+  config: Config;
+  objects?: ObjectStore;
+}) {
+  return {
+    /** Validates the query and lists the assets whose representation it needs. Local activity. */
+    async planMatchCut(request: MatchCutRequest): Promise<MatchCutPlan> {
+      let q: ReturnType<typeof parseQuerySubject<typeof matchCutQuerySchema>>;
+      try {
+        q = parseQuerySubject(matchCutQuerySchema, request);
+      } catch (err) {
+        if (err instanceof PairInputError) throw badInput(err.message);
+        throw err;
+      }
+      const name = `matchcut-repr:${q.flavor}`;
+      const feature = deps.registry.get(name);
+      if (!feature) {
+        const flavors = deps.registry
+          .list()
+          .filter((f) => f.name.startsWith('matchcut-repr:'))
+          .map((f) => f.name.slice('matchcut-repr:'.length));
+        throw badInput(`unknown match-cut flavor "${q.flavor}" (served: ${flavors.join(', ') || 'none'})`);
+      }
+      const assets = await deps.db.asset.findMany({
+        where: { titleId: { in: q.titles } },
+        orderBy: [{ createdAt: 'asc' }, { hash: 'asc' }],
+      });
+      const missing = q.titles.filter((t) => !assets.some((a) => a.titleId === t));
+      if (missing.length > 0) throw badInput(`no asset has landed for title(s): ${missing.join(', ')}`);
+      return {
+        titles: q.titles,
+        feature: name,
+        version: feature.version,
+        cpuQueue: deps.config.queues.cpu,
+        assets: assets.map((a) => ({
+          titleId: a.titleId!,
+          asset: a.hash,
+          workflowId: featureWorkflowId(name, feature.version, a.hash),
+        })),
+      };
+    },
+
+    /** The answer over the representations: memoized as a value keyed by the query and its inputs. */
+    async answerMatchCut(input: MatchCutInputs): Promise<ValueRef> {
+      const { request, plan } = input;
+      const q = parseQuerySubject(matchCutQuerySchema, request);
+      const objects = deps.objects!;
+      const rows = await deps.db.featureValue.findMany({
+        where: { id: { in: input.reprs.map((r) => BigInt(r.valueId)) } },
+      });
+      const byId = new Map(rows.map((r) => [r.id.toString(), r]));
+      const reprsOf = (title: string) =>
+        input.reprs
+          .filter((r) => r.titleId === title)
+          .map((r) => {
+            const row = byId.get(r.valueId)!;
+            return {
+              asset: r.asset,
+              valueId: r.valueId,
+              objectUri: row.objectUri!,
+              frameRate: (row.value as { frameRate: string }).frameRate,
+            };
+          });
+      const titles = q.titles.filter((t) => input.reprs.some((r) => r.titleId === t));
+      if (titles.length === 0) {
+        const reasons = input.skipped.map((s) => `${s.titleId}/${s.asset.slice(0, 12)}: ${s.reason}`);
+        throw badInput(`none of the titles has shots to match on ${plan.feature}: ${reasons.join('; ')}`);
+      }
+      const inputsHash = crypto
+        .createHash('sha256')
+        .update(JSON.stringify({ mode: q.mode, reprs: input.reprs.map((r) => r.valueId).sort() }))
+        .digest('hex');
+      const cacheKey = matchCutCacheKey({
+        titles: q.titles,
+        flavor: q.flavor,
+        k: q.k,
+        filters: q.filters,
+        featureVersions: { [plan.feature]: plan.version },
+      });
+      const key = {
+        feature: MATCHCUT_QUERY_FEATURE,
+        version: MATCHCUT_QUERY_VERSION,
+        entityKey: cacheKey,
+        paramsHash: inputsHash,
+      };
+      const memo = await findCurrentValue(deps.db, key);
+      if (memo) return memo;
+
+      const ctx = Context.current();
+      const started = new Date();
+      const spans = new Map<string, AssetSpan[]>();
+      let result: MatchCutResult;
+      try {
+        result = await matchCutQuery(
+          { ...q, titles },
+          {
+            async loadTitleMatrix(titleId) {
+              const { matrix, spans: s } = await loadTitleMatrix(objects, reprsOf(titleId));
+              spans.set(titleId, s);
+              return { matrix, feature: plan.feature, version: plan.version };
+            },
+            exactMaxShots: deps.config.matchcut.exactMaxShots,
+            threads: Math.min(deps.config.matchcut.scoringThreads, os.availableParallelism()),
+            onProgress: (p) => ctx.heartbeat(p),
+            signal: ctx.cancellationSignal,
+          },
+        );
+      } catch (err) {
+        if (err instanceof PairInputError) throw badInput(err.message);
+        throw err;
+      }
+      const sideOf = (title: string, shot: number, frames: [number, number]) => {
+        const { span, shot: local } = assetShot(spans.get(title)!, shot);
+        const fps = rate(span.frameRate);
+        return {
+          title,
+          asset: span.asset,
+          shot: local,
+          frames,
+          seconds: [frames[0] / fps, frames[1] / fps] as [number, number],
+        };
+      };
+      const answer: MatchCutAnswer = {
+        titles: q.titles,
+        flavor: q.flavor,
+        k: q.k,
+        method: result.method,
+        shots: result.shots,
+        feature: result.feature,
+        version: result.version,
+        cacheKey,
+        ms: result.ms,
+        pairs: result.pairs.map((p) => ({
+          score: p.score,
+          a: sideOf(p.title1, p.shot1, p.frames1),
+          b: sideOf(p.title2, p.shot2, p.frames2),
+        })),
+        skipped: input.skipped,
+      };
+      const execution = ctx.info.workflowExecution!;
+      const { ref } = await insertValue(deps.db, {
+        ...key,
+        attempt: 0,
+        titleId: undefined,
+        value: matchCutAnswerSchema.parse(answer),
+        object: undefined,
+        codeHash: `matchcut-query@${MATCHCUT_QUERY_VERSION}`,
+        workflowId: execution.workflowId,
+        runId: execution.runId,
+        worker: `${os.hostname()}/${process.pid}`,
+        startedAt: started,
+        finishedAt: new Date(),
+        inputs: input.reprs.map((r) => ({ valueId: r.valueId }) as ValueRef),
+        sinks: [],
+      });
+      return ref;
+    },
+  };
+}
