@@ -133,9 +133,9 @@ describe('PP-OCRv4 detection (real weights)', {
       iou(all, ink) >= 0.5,
       `IoU ${iou(all, ink).toFixed(2)}: ${JSON.stringify(det.boxes)} vs ${JSON.stringify(ink)}`,
     );
-    // The boxes cover the ink (≥ 95 % of its bounding box, edges within 4 px) …
+    // The boxes cover the ink (≥ 90 % of its bounding box, edges within 4 px) …
     const covered = intersection(all, ink) / (ink.width * ink.height);
-    assert.ok(covered >= 0.95, `covers ${covered.toFixed(3)} of the ink`);
+    assert.ok(covered >= 0.9, `covers ${covered.toFixed(3)} of the ink`);
     assert.ok(all.x <= ink.x + 4 && all.y <= ink.y + 4);
     assert.ok(all.x + all.width >= ink.x + ink.width - 4 && all.y + all.height >= ink.y + ink.height - 4);
     // … and none reaches into the empty lower half.
