@@ -6,7 +6,8 @@
 //   Y  = 0.299 R + 0.587 G + 0.114 B                       (1×1 Conv)
 //   Cb, Cr = BT.601 chroma (centred on 0)                     (1×1 Conv, 2 channels)
 //   edges:  Y padded by replicating its border (Pad 'edge'); gradients gx, gy by Sobel (each /8; a 3×3 Conv,
-//           2 channels; its weights are powers of two, so a flat area gives exactly 0); then 8 directional
+//           2 channels: cheaper than eight 3×3 filters, and its power-of-two weights leave less rounding
+//           residue on flat areas); then 8 directional
 //           derivatives d_k = cos θk · gx + sin θk · gy, θk = k·π/8, k = 0..7 (a 1×1 Conv, 8 channels);
 //           energy |d_k| (Abs: an edge counts the same whichever side is brighter), averaged on a 4×4 grid
 //           of 18×32 cells, minus the mean of those 128 values (without it every pair of frames shares a
