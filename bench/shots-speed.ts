@@ -11,12 +11,9 @@
 // 1280×720: what one runs without the mesh, which has made the derivative once for every feature).
 // PySceneDetect (PyPI `scenedetect` with `opencv-python-headless`) is installed into .mediamesh/venv-scenedetect
 // by this script. Knobs: BENCH_SHOTS_ROUNDS (3).
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
+import { execFile, spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
-import { projectRoot } from '../lib/config/config.ts';
 import { findMediaTools } from '../lib/media/tools.ts';
 import {
   addCounts,
@@ -33,43 +30,10 @@ import { generateCorpus } from './corpus/corpus.ts';
 import { type Derivative, readerOf, standardized } from './corpus/derivatives.ts';
 import { REAL_CLIPS, realClipPath } from './corpus/real-clips.ts';
 import { type Figure, report, round } from './lib/report.ts';
+import { ensureScenedetect, SCENEDETECT_PYTHON } from './lib/scenedetect.ts';
 
 const ROUNDS = Number(process.env.BENCH_SHOTS_ROUNDS ?? 3);
-const VENV = path.join(projectRoot, '.mediamesh', 'venv-scenedetect');
-const PY = path.join(VENV, 'bin', 'python');
-// scenedetect's own metadata asks for the GUI opencv-python; installed without its dependencies, beside the
-// headless build it runs on.
-const PYPI = {
-  deps: [
-    'opencv-python-headless==5.0.0.93',
-    'numpy==2.4.6',
-    'click==8.5.1',
-    'platformdirs==4.14.8',
-    'tqdm==4.70.1',
-  ],
-  scenedetect: 'scenedetect==0.7.2',
-};
-
-function ensureScenedetect(): string {
-  const probe = () =>
-    execFileSync(PY, ['-c', 'import scenedetect, cv2; print(scenedetect.__version__, cv2.__version__)'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .toString()
-      .trim();
-  try {
-    const v = probe();
-    if (v.startsWith('0.7.2 ')) return v;
-  } catch {}
-  process.stdout.write(
-    `installing ${PYPI.scenedetect} with opencv-python-headless into ${path.relative(projectRoot, VENV)} …\n`,
-  );
-  if (!fs.existsSync(PY)) execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'inherit' });
-  const pip = [path.join(VENV, 'bin', 'pip'), 'install', '-q', '--disable-pip-version-check'];
-  execFileSync(pip[0]!, [...pip.slice(1), ...PYPI.deps], { stdio: 'inherit' });
-  execFileSync(pip[0]!, [...pip.slice(1), '--no-deps', PYPI.scenedetect], { stdio: 'inherit' });
-  return probe();
-}
+const PY = SCENEDETECT_PYTHON;
 
 // A PySceneDetect worker: one JSON request per line on stdin ({file, detector, downscale?}), one JSON answer per
 // line; the timing covers opening the video and detection, not Python's start-up.

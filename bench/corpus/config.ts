@@ -102,8 +102,32 @@ export const BENCH_CONFIG: CorpusConfig = {
 /** Same recipe, another seed, never looked at while tuning the detector: the honest figure. */
 export const HELDOUT_CONFIG: CorpusConfig = { ...BENCH_CONFIG, name: 'heldout', seed: 99, titles: 4 };
 
+/**
+ * The end-to-end match-cutting benchmark's input: one 10-minute 1080p title (about 120 shots of 2–8 s) with
+ * several repeats, near-duplicates, composition partners and motion partners, the recipe of the benchmark corpus
+ * otherwise. Generating it takes several minutes; bench/matchcut-seed.ts and the end-to-end benchmark read it.
+ */
+export const E2E_CONFIG: CorpusConfig = {
+  ...BENCH_CONFIG,
+  name: 'e2e',
+  seed: 511,
+  titles: 1,
+  shots: [120, 120],
+  shotSeconds: [2, 8],
+  formats: [{ width: 1920, height: 1080 }],
+  rates: ['25/1'],
+  crf: [20, 20],
+  repeats: 4,
+  nearDuplicates: 4,
+  compositionPairs: 8,
+  motionPairs: 8,
+  flashes: 6,
+  titleFades: 1,
+};
+
 export const CONFIGS: Record<string, CorpusConfig> = {
   test: TEST_CONFIG,
   bench: BENCH_CONFIG,
   heldout: HELDOUT_CONFIG,
+  e2e: E2E_CONFIG,
 };
