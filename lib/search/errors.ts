@@ -49,7 +49,8 @@ type Issue = z.core.$ZodIssue;
 
 function describeExpected(issue: Issue): string {
   if (issue.code === 'invalid_type') {
-    const expected = issue.expected === 'nan' ? 'number' : issue.expected;
+    const expected =
+      issue.expected === 'nan' ? 'number' : issue.expected === 'int' ? 'integer' : issue.expected;
     return `expected ${expected}`;
   }
   if (issue.code === 'invalid_value')
@@ -82,6 +83,33 @@ function issueMessage(issue: Issue): string {
   }
 }
 
+const ROOT_CODES = new Set(['invalid_type', 'invalid_value', 'invalid_format']);
+
+/** A union branch that failed on the input's type or value itself (not somewhere inside it). */
+function rootMismatch(branch: readonly Issue[]): boolean {
+  return (
+    branch.length > 0 &&
+    branch.every(
+      (i) =>
+        i.path.length === 0 &&
+        (ROOT_CODES.has(i.code) ||
+          (i.code === 'invalid_union' && i.errors.length > 0 && i.errors.every(rootMismatch))),
+    )
+  );
+}
+
+function expectedOf(branch: readonly Issue[]): string[] {
+  return branch.flatMap((i) =>
+    i.code === 'invalid_type'
+      ? [i.expected === 'int' ? 'integer' : i.expected]
+      : i.code === 'invalid_value'
+        ? [i.values.map((v) => JSON.stringify(v)).join(' | ')]
+        : i.code === 'invalid_union'
+          ? i.errors.flatMap(expectedOf)
+          : [i.message.replace(/^expected /, '')],
+  );
+}
+
 /**
  * zod issues as flat `{path, message}` pairs. A failed union reports the branch the input was meant for (the
  * one that got past the type check at the union's own path), so `{gte: 'x'}` against `scalar | ops` says
@@ -97,29 +125,14 @@ export function flattenZodIssues(
     const path = [...base, ...issue.path];
     if (issue.code === 'invalid_union') {
       const branches = issue.errors;
-      const rootCodes = new Set(['invalid_type', 'invalid_value', 'invalid_format']);
-      const typeMismatchAtRoot = (b: readonly Issue[]) =>
-        b.length > 0 && b.every((i) => rootCodes.has(i.code) && i.path.length === 0);
-      const meant = branches.filter((b) => !typeMismatchAtRoot(b));
+      const meant = branches.filter((b) => !rootMismatch(b));
       if (meant.length > 0) {
         // The branch whose issues go deepest is the one the input was written for.
         const depth = (b: readonly Issue[]) => Math.max(...b.map((i) => i.path.length));
         const best = meant.reduce((a, b) => (depth(b) > depth(a) ? b : a));
         out.push(...flattenZodIssues(best, path, prefix));
       } else if (branches.length > 0) {
-        const expected = [
-          ...new Set(
-            branches
-              .flat()
-              .map((i) =>
-                i.code === 'invalid_type'
-                  ? i.expected
-                  : i.code === 'invalid_value'
-                    ? i.values.map((v) => JSON.stringify(v)).join(' | ')
-                    : i.message.replace(/^expected /, ''),
-              ),
-          ),
-        ];
+        const expected = [...new Set(branches.flatMap(expectedOf))];
         out.push({ path: renderPath(path, prefix), message: `expected ${expected.join(' | ')}` });
       } else {
         out.push({ path: renderPath(path, prefix), message: issue.message });

@@ -435,7 +435,7 @@ function checkLimits(q: SearchQuery, limits: SearchLimits): IssueAt[] {
           });
     }
   };
-  if (q.where) walk(q.where, ['where'], 1);
+  if (q.where) walk(q.where, ['where'], 0);
   if (q.limit > limits.maxLimit)
     issues.push({ path: 'limit', message: `expected ≤ ${limits.maxLimit} (the maximum result size)` });
   if (q.near) {
