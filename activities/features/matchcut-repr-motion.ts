@@ -87,7 +87,7 @@ export default defineFeature({
     const motions: Record<string, { vx: number; vy: number; zoom: number }> = {};
     kept.forEach((row, i) => {
       const measured: CameraStep[] = steps[i]!.map(([a, b]) => cameraStep(frames.get(a)!, frames.get(b)!));
-      const m = shotMotion(measured, gap / fps, WIDTH);
+      const m = shotMotion(measured, gap / fps, WIDTH, (row.end - row.start) / fps);
       motions[String(row.shot)] = { vx: m.vx, vy: m.vy, zoom: m.zoom };
       const vector = motionDescriptor(m);
       if (vector) rows.push({ row, vector });

@@ -1,9 +1,21 @@
+import os from 'node:os';
 import { z } from 'zod';
 import { defineFeature } from '../../lib/features/definition.ts';
-import { dedupShots, unitParts } from '../../lib/matchcut/dedup.ts';
+import {
+  dedupShots,
+  type ShotSignature,
+  signatureFrames,
+  thumbnailVector,
+  unitParts,
+} from '../../lib/matchcut/dedup.ts';
+import { decodePictures } from '../../lib/media/reader.ts';
+import { parseRational, ratio } from '../../lib/media/timing.ts';
 import { loadVectorMatrix } from '../../lib/vector/matrix-file.ts';
 import type { ShotEmbeddingValue } from './shot-embedding.ts';
 import type { ShotsValue } from './shots.ts';
+import type videoRecipe from './video-360p-h264.ts';
+
+type VideoDerivative = z.infer<(typeof videoRecipe)['output']>;
 
 const range = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
 
@@ -17,44 +29,96 @@ export const shotDedupValue = z.object({
   /** Blank shots (black, flat colour): neither kept nor grouped, there is nothing to compare. */
   blank: z.array(z.number().int().nonnegative()),
   threshold: z.number(),
-  embedding: z.string(),
+  /** Pairs whose thumbnails were aligned (the rest were ruled out by the layout embedding). */
+  compared: z.number().int().nonnegative(),
 });
 
 export type ShotDedupValue = z.infer<typeof shotDedupValue>;
 
 const params = z
   .object({
-    /** Two shots are near-duplicates when every sampled part has at least this cosine. */
-    threshold: z.number().min(0).max(1).default(0.92),
+    /** Mean agreement (cosine) of time-aligned thumbnail detail at or above which shots are near-duplicates. */
+    threshold: z.number().min(0).max(1).default(0.5),
+    /** Pairs whose mean layout embeddings are less alike than this are not compared at all. */
+    candidateCosine: z.number().min(-1).max(1).default(0.5),
   })
   .strict();
 
 const EMBEDDING = 'shot-embedding:layout';
+// Changing these changes the groups: bump the version.
+const THUMB_W = 64;
+const THUMB_H = 36;
+const SAMPLES_PER_SECOND = 12;
 
 /**
- * Near-duplicate shots (repeats, re-encodes, the same shot re-used): groups by the minimum cosine over the three
- * sampled frames of `shot-embedding:layout`, keeping the earliest shot of each group; yields `SB_deduped`.
+ * Near-duplicate shots (repeats, re-encodes, a shot re-used with other cuts): time-aligned detail of 64×36 luma
+ * thumbnails sampled 12 times a second, candidates picked by `shot-embedding:layout`; the earliest shot of each group is
+ * kept. Yields `SB_deduped`.
  */
 export default defineFeature({
   name: 'shot-dedup',
   version: 1,
-  description: 'near-duplicate shot groups (earliest kept) and SB_deduped, from shot-embedding:layout',
+  description: 'near-duplicate shot groups (earliest kept) and SB_deduped: time-aligned thumbnails',
   module: import.meta.url,
   entityType: 'asset',
   taskQueue: 'cpu',
-  dependencies: ['shots', EMBEDDING],
+  dependencies: ['shots', EMBEDDING, 'video-360p-h264'],
   params,
   output: shotDedupValue,
   async compute(ctx) {
     const shots = ctx.inputs.shots!.value as ShotsValue;
+    const video = ctx.inputs['video-360p-h264']!;
+    const d = video.value as VideoDerivative;
     const embedding = ctx.inputs[EMBEDDING]!;
     const e = embedding.value as ShotEmbeddingValue;
     const m = await loadVectorMatrix(ctx.objects, { uri: embedding.objectUri! });
-    const data = unitParts(m.data, e.partDim);
-    const result = dedupShots(
-      { shots: m.shots.map((s) => s.shot), data, parts: e.parts, partDim: e.partDim },
-      ctx.params.threshold,
-    );
+    const stride = Math.max(1, Math.round(ratio(parseRational(d.frameRate)!) / SAMPLES_PER_SECOND));
+    const sampled = m.shots.map((s) => signatureFrames(s.start, s.end, stride));
+    const wanted = new Set(sampled.flat());
+    const last = Math.max(...wanted);
+    const thumbs = new Map<number, Float32Array>();
+    let index = 0;
+    for await (const p of decodePictures(
+      ctx.tools,
+      await ctx.objects.localPath({ uri: video.objectUri! }),
+      d,
+      {
+        width: THUMB_W,
+        height: THUMB_H,
+        pixelFormat: 'gray',
+        fit: 'stretch',
+        signal: ctx.signal,
+        inputArgs: ['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
+      },
+    )) {
+      if (wanted.has(index)) thumbs.set(index, thumbnailVector(p.data as Uint8Array, THUMB_W));
+      if (index % 2000 === 0) ctx.heartbeat({ stage: 'thumbnails', frame: index, of: last + 1 });
+      if (++index > last) break;
+    }
+    if (index <= last) throw new Error(`shot-dedup: the derivative ended after ${index} frames`);
+    const signatures: ShotSignature[] = m.shots.map((s, r) => ({
+      shot: s.shot,
+      frames: sampled[r]!.map((f) => thumbs.get(f)!),
+    }));
+    // Mean layout per shot, to rule out pairs that cannot be duplicates before aligning them.
+    const parts = unitParts(m.data, e.partDim);
+    const mean = m.shots.map((_, r) => {
+      const v = new Float32Array(e.partDim);
+      for (let p = 0; p < e.parts; p++) {
+        for (let c = 0; c < e.partDim; c++) v[c]! += parts[r * e.dim + p * e.partDim + c]!;
+      }
+      const n = Math.hypot(...v) || 1;
+      return v.map((x) => x / n);
+    });
+    let compared = 0;
+    const candidates = (i: number, j: number) => {
+      let dot = 0;
+      for (let c = 0; c < e.partDim; c++) dot += mean[i]![c]! * mean[j]![c]!;
+      if (dot < ctx.params.candidateCosine) return false;
+      compared++;
+      return true;
+    };
+    const result = dedupShots(signatures, ctx.params.threshold, candidates);
     return {
       SB_deduped: Object.fromEntries(
         result.kept.map((i) => [String(i), [shots.shots[i]!.start, shots.shots[i]!.end] as [number, number]]),
@@ -64,7 +128,7 @@ export default defineFeature({
       duplicateOf: result.duplicateOf,
       blank: shots.shots.flatMap((s, i) => (s.blank ? [i] : [])),
       threshold: ctx.params.threshold,
-      embedding: EMBEDDING,
+      compared,
     };
   },
 });

@@ -160,24 +160,53 @@ program
   .option('--media <dir>', 'folder of media files', sampleMediaDir)
   .option('--features <list>', 'comma-separated features (default: the productized set)')
   .option('--json', 'print JSON rows instead of a table')
-  .action(async (opts: { media: string; features?: string; json?: boolean }) => {
-    const config = loadConfig();
-    const log = createLogger(config, 'cli');
-    await up(config, log);
-    const s = await openSession(config, log);
-    try {
-      const features = opts.features?.split(',').map((f) => f.trim());
-      const rows = await runDemo(s, path.resolve(opts.media), features, !opts.json && process.stderr.isTTY);
-      print(
-        opts.json
-          ? JSON.stringify(rows, null, 2)
-          : renderDemo(rows, s.endpoints.temporalUi, config.temporal.namespace),
-      );
-      if (rows.some((r) => r.outcome === 'pending')) process.exitCode = 1;
-    } finally {
-      await s.close();
-    }
-  });
+  .option('--flavor <name>', 'then match cuts across all the titles by this flavor', 'frame')
+  .option('--k <n>', 'how many match-cut pairs', parsePositiveInt, 10)
+  .option('--no-matchcut', 'skip the match cuts')
+  .action(
+    async (opts: {
+      media: string;
+      features?: string;
+      json?: boolean;
+      flavor: string;
+      k: number;
+      matchcut: boolean;
+    }) => {
+      const config = loadConfig();
+      const log = createLogger(config, 'cli');
+      await up(config, log);
+      const s = await openSession(config, log);
+      try {
+        const features = opts.features?.split(',').map((f) => f.trim());
+        const progress = !opts.json && process.stderr.isTTY;
+        const rows = await runDemo(s, path.resolve(opts.media), features, progress);
+        const matchcut = opts.matchcut
+          ? await runMatchCut(
+              s,
+              { titles: [...new Set(rows.map((r) => r.title))], flavor: opts.flavor, k: opts.k },
+              progress,
+            )
+          : undefined;
+        print(
+          opts.json
+            ? JSON.stringify({ features: rows, matchcut }, null, 2)
+            : [
+                renderDemo(rows, s.endpoints.temporalUi, config.temporal.namespace),
+                ...(matchcut
+                  ? [
+                      '',
+                      `Match cuts across the titles (${opts.flavor}):`,
+                      renderMatchCut(matchcut.answer, matchcut.valueId, matchcut.memoHit),
+                    ]
+                  : []),
+              ].join('\n'),
+        );
+        if (rows.some((r) => r.outcome === 'pending')) process.exitCode = 1;
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
 program
   .command('run')

@@ -1,14 +1,15 @@
-// Near-duplicate grouping of shots: in shot order, a shot joins the group of the first earlier kept shot it
-// resembles at least `threshold` in every sampled part (the earliest shot of a group is the one kept); else it
-// is kept and may lead a group of its own. Quadratic in kept shots; fine for a title's few thousand.
+// Near-duplicate grouping of shots (repeats, re-encodes, a shot used twice with different cuts or transitions).
+// Each shot is a sequence of small luma thumbnails sampled a few times a second over its core (the ends may hold
+// a transition). Two shots are near-duplicates when, at the best time offset, their thumbnails agree at least
+// `threshold` on average (cosine of mean-removed luma) over most of the shorter one. Thumbnails this small do not
+// see re-encoding or rescaling, and the alignment does not care where each shot's cut falls; a re-framed shot of
+// the same scene (a different crop or move) does not align. The layout embedding picks candidate pairs first.
+// In shot order, a shot joins the group of the first earlier kept shot it duplicates; the earliest is kept.
 
-export interface DedupInput {
-  /** Per row: the shot index, in increasing order. */
-  shots: readonly number[];
-  /** rows × (parts · partDim), each part L2-normalized. */
-  data: Float32Array;
-  parts: number;
-  partDim: number;
+export interface ShotSignature {
+  shot: number;
+  /** Thumbnails in time order, each mean-removed and unit length (a flat one is all zeros). */
+  frames: Float32Array[];
 }
 
 export interface DedupResult {
@@ -20,43 +21,102 @@ export interface DedupResult {
   duplicateOf: Record<string, number>;
 }
 
-/** The smallest cosine over the parts of rows a and b. */
-export function minPartCosine(input: DedupInput, a: number, b: number): number {
-  const { data, parts, partDim } = input;
-  const dim = parts * partDim;
-  let min = Number.POSITIVE_INFINITY;
-  for (let p = 0; p < parts; p++) {
-    let dot = 0;
-    const oa = a * dim + p * partDim;
-    const ob = b * dim + p * partDim;
-    for (let c = 0; c < partDim; c++) dot += data[oa + c]! * data[ob + c]!;
-    if (dot < min) min = dot;
+/** The shorter shot must overlap the longer by this fraction of its samples at the chosen offset. */
+const MIN_OVERLAP = 0.6;
+
+/**
+ * A gray thumbnail's detail (each pixel minus the mean of its 3×3 neighbourhood), unit length; all zeros when
+ * the picture is flat. Detail moves with the slightest re-framing, yet survives re-encoding at this size.
+ */
+export function thumbnailVector(gray: Uint8Array, width: number): Float32Array {
+  const height = gray.length / width;
+  const out = new Float32Array(gray.length);
+  let sum = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let n = 0;
+      let acc = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= height) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= width) continue;
+          acc += gray[yy * width + xx]!;
+          n++;
+        }
+      }
+      const i = y * width + x;
+      out[i] = gray[i]! - acc / n;
+      sum += out[i]! ** 2;
+    }
   }
-  return min;
+  // Below ~1/2 grey level of detail per pixel the picture is flat: nothing to compare.
+  if (sum < gray.length / 4) return out.fill(0);
+  const inv = 1 / Math.sqrt(sum);
+  for (let i = 0; i < out.length; i++) out[i]! *= inv;
+  return out;
 }
 
-export function dedupShots(input: DedupInput, threshold: number): DedupResult {
-  const rows = input.shots.length;
-  if (input.data.length !== rows * input.parts * input.partDim) {
-    throw new RangeError(
-      `dedup: ${input.data.length} values for ${rows} rows of ${input.parts}×${input.partDim}`,
-    );
+/** Frames sampled from the core of [start, end): every `stride` frames, the outer `trim` fraction left out. */
+export function signatureFrames(start: number, end: number, stride: number, trim = 0.1): number[] {
+  const cut = Math.floor(trim * (end - start));
+  const out: number[] = [];
+  for (let f = start + cut; f < end - cut; f += stride) out.push(f);
+  return out.length > 0 ? out : [start + ((end - start) >> 1)];
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** The best mean thumbnail agreement of two shots over time offsets that overlap enough. */
+export function alignedSimilarity(a: ShotSignature, b: ShotSignature): number {
+  const [s, l] = a.frames.length <= b.frames.length ? [a.frames, b.frames] : [b.frames, a.frames];
+  const need = Math.max(1, Math.ceil(MIN_OVERLAP * s.length));
+  let best = -1;
+  // Offset o places s[i] against l[i + o].
+  for (let o = need - s.length; o <= l.length - need; o++) {
+    let sum = 0;
+    let n = 0;
+    for (let i = Math.max(0, -o); i < s.length && i + o < l.length; i++) {
+      sum += dot(s[i]!, l[i + o]!);
+      n++;
+    }
+    if (n >= need && sum / n > best) best = sum / n;
   }
+  return best;
+}
+
+/**
+ * Groups shots (signatures in shot order). `candidates(i, j)` (row indices, i < j) may rule out pairs cheaply
+ * before the alignment runs.
+ */
+export function dedupShots(
+  signatures: readonly ShotSignature[],
+  threshold: number,
+  candidates: (i: number, j: number) => boolean = () => true,
+): DedupResult {
   const keptRows: number[] = [];
   const members = new Map<number, number[]>();
   const duplicateOf: Record<string, number> = {};
-  for (let r = 0; r < rows; r++) {
-    const leader = keptRows.find((k) => minPartCosine(input, k, r) >= threshold);
+  for (let r = 0; r < signatures.length; r++) {
+    const leader = keptRows.find(
+      (k) => candidates(k, r) && alignedSimilarity(signatures[k]!, signatures[r]!) >= threshold,
+    );
+    const shot = signatures[r]!.shot;
     if (leader === undefined) {
       keptRows.push(r);
       continue;
     }
-    const leaderShot = input.shots[leader]!;
-    duplicateOf[String(input.shots[r])] = leaderShot;
-    members.set(leader, [...(members.get(leader) ?? [leaderShot]), input.shots[r]!]);
+    const leaderShot = signatures[leader]!.shot;
+    duplicateOf[String(shot)] = leaderShot;
+    members.set(leader, [...(members.get(leader) ?? [leaderShot]), shot]);
   }
   return {
-    kept: keptRows.map((r) => input.shots[r]!),
+    kept: keptRows.map((r) => signatures[r]!.shot),
     groups: [...members.entries()].sort(([a], [b]) => a - b).map(([, g]) => g),
     duplicateOf,
   };

@@ -11,11 +11,16 @@ export interface ShotMotion {
   zoom: number;
   /** Steps that had enough texture to measure. */
   measured: number;
+  /** The shot's duration. */
+  seconds: number;
 }
 
-/** Below both, a shot counts as static: 2 % of the frame width per second, 2 % of scale per second. */
-export const STATIC_SPEED = 0.02;
-export const STATIC_ZOOM = 0.02;
+/**
+ * A camera that travels less than 8 % of the frame width over the whole shot, and zooms by less than 8 %, is
+ * static: there is no move to match.
+ */
+export const STATIC_TRAVEL = 0.08;
+export const STATIC_ZOOM = 0.08;
 
 const DIRECTIONS = 8;
 /** Speed bin centres: 0.02 · 2^j frame widths (or scale) per second. */
@@ -40,19 +45,28 @@ function median(values: number[]): number {
  * The shot's motion from camera steps each spanning `stepSec` seconds on frames `width` pixels wide: the median
  * of the measured steps, robust to the odd step a passing object throws off.
  */
-export function shotMotion(steps: readonly CameraStep[], stepSec: number, width: number): ShotMotion {
+export function shotMotion(
+  steps: readonly CameraStep[],
+  stepSec: number,
+  width: number,
+  seconds: number,
+): ShotMotion {
   const ok = steps.filter((s) => s.support >= 0.25);
-  if (ok.length === 0) return { vx: 0, vy: 0, zoom: 0, measured: 0 };
+  if (ok.length === 0) return { vx: 0, vy: 0, zoom: 0, measured: 0, seconds };
   return {
     vx: median(ok.map((s) => s.tx)) / width / stepSec,
     vy: median(ok.map((s) => s.ty)) / width / stepSec,
     zoom: median(ok.map((s) => s.s)) / stepSec,
     measured: ok.length,
+    seconds,
   };
 }
 
 export function isStatic(m: ShotMotion): boolean {
-  return m.measured === 0 || (Math.hypot(m.vx, m.vy) < STATIC_SPEED && Math.abs(m.zoom) < STATIC_ZOOM);
+  return (
+    m.measured === 0 ||
+    (Math.hypot(m.vx, m.vy) * m.seconds < STATIC_TRAVEL && Math.abs(m.zoom) * m.seconds < STATIC_ZOOM)
+  );
 }
 
 function speedBins(speed: number): number[] {
