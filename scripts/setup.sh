@@ -10,8 +10,9 @@ say() { printf '\033[1;34msetup\033[0m %s\n' "$*" >&2; }
 apt_needed=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || apt_needed+=(ffmpeg)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || apt_needed+=(postgresql)
-# Photographs the test and benchmark corpus is generated from (bench/corpus).
-for pkg in lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 ukui-wallpapers; do
+# Photographs the test and benchmark corpus is generated from (bench/corpus); Chromium for the editor page's
+# browser test (driven by playwright-core, which downloads no browser of its own).
+for pkg in lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 ukui-wallpapers chromium; do
   [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = 'install ok installed' ] || apt_needed+=("$pkg")
 done
 if ((${#apt_needed[@]})); then
