@@ -234,6 +234,13 @@ describe('search: Postgres executor vs reference evaluator', () => {
       { near: { annotation: all().find((a) => a.vector)!.id, k: 30 }, sort: ['start', '-score'] },
       { near: { annotation: all().find((a) => a.vector)!.id, k: 30 }, groupBy: { by: 'entity', top: 2 } },
       { groupBy: 'type' },
+      { where: { type: 'shot' }, includeVectors: true, sort: ['-end'] },
+      { where: { producer: 'shots' }, groupBy: { by: 'entity', top: 1 }, includeVectors: true },
+      {
+        where: { hasVector: true },
+        near: { vector: Array.from({ length: DIM }, (_, i) => i % 3), k: 5 },
+        includeVectors: true,
+      },
       { groupBy: { by: 'title', top: 5 }, sort: ['-start'] },
       { groupBy: { by: 'payload.group', top: 2 }, where: { type: 'dedup-group' } },
       { groupBy: { by: 'payload.kind', top: 0 } },
