@@ -3,7 +3,7 @@
 // Postgres and the reference evaluator sort, page and group identically.
 import type { StoredAnnotation } from './annotation.ts';
 import { SearchQueryError } from './errors.ts';
-import { fieldPath, type GroupField, type SearchQuery, type SortItem } from './query.ts';
+import { fieldPath, type GroupField, isInt8Id, type SearchQuery, type SortItem } from './query.ts';
 
 /** Collects parameters; `add` returns the placeholder with its cast (`$3::float8`). */
 export class Params {
@@ -318,7 +318,7 @@ export function decodeCursor(cursor: string, fingerprint: string, keys: readonly
         : key.kind === 'bool'
           ? typeof v === 'boolean'
           : key.kind === 'id'
-            ? typeof v === 'string' && /^\d{1,19}$/.test(v)
+            ? typeof v === 'string' && isInt8Id(v)
             : typeof v === 'string';
     if (!ok) throw bad('malformed cursor');
   });

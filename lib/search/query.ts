@@ -230,9 +230,10 @@ const intOps = strictOps({
 });
 const intMatch = z.union([int32, intOps]);
 
-const annotationId = z
-  .string()
-  .regex(/^[1-9]\d{0,18}$/, 'expected an annotation id (a decimal integer string)');
+/** A bigint id as a decimal string, within int8. */
+export const isInt8Id = (s: string): boolean =>
+  /^[1-9]\d{0,18}$/.test(s) && BigInt(s) <= 9223372036854775807n;
+const annotationId = z.string().refine(isInt8Id, 'expected an annotation id (a decimal integer string)');
 const idMatch = z.union([
   annotationId,
   strictOps({ eq: annotationId.optional(), in: z.array(annotationId).optional() }),

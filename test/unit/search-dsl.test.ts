@@ -101,6 +101,10 @@ describe('search DSL: validation', () => {
       [{ where: { schemaVersion: { gte: 'x' } } }, 'invalid | where.schemaVersion.gte: expected number'],
       [{ where: { id: 'abc' } }, 'invalid | where.id: expected an annotation id (a decimal integer string)'],
       [{ where: { or: {} } }, 'invalid | where.or: expected array'],
+      [
+        { where: { id: { in: ['1', '9223372036854775808'] } } },
+        'invalid | where.id.in[1]: expected an annotation id (a decimal integer string)',
+      ],
       [{ near: { vector: [0, 0], k: 3 } }, 'invalid | near.vector: expected a non-zero vector'],
       [{ near: { k: 3 } }, 'invalid | near: expected exactly one of vector, annotation'],
       [{ near: { vector: [1], k: 0 } }, 'invalid | near.k: expected ≥ 1'],
