@@ -25,6 +25,7 @@ import { renderDemo, runDemo, sampleMediaDir } from './demo.ts';
 import { runDoctor } from './doctor.ts';
 import { renderMatchCut, runMatchCut } from './matchcut.ts';
 import { framesCommand, mediaCommand, RECIPES, renderMedia } from './media.ts';
+import { searchCommand } from './search.ts';
 import { collectStatus, renderStatus } from './status.ts';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
@@ -130,6 +131,17 @@ program
   .option('--attempt <n>', 'a specific attempt (default: the current one)', parsePositiveInt, 0)
   .action(async (feature: string, entityKey: string, opts: { attempt: number }) => {
     await valueCommand(loadConfig(), feature, entityKey, opts.attempt);
+  });
+
+program
+  .command('search')
+  .description('search annotations with the JSON query DSL (docs/search.md) through the gRPC API')
+  .argument('[query]', `the query as JSON, e.g. '{"where": {"type": "shot"}, "limit": 10}'`)
+  .option('--file <path>', "read the query from a file ('-' for stdin)")
+  .option('--cursor <cursor>', 'the next page of the same query (the cursor a previous page printed)')
+  .option('--json', 'print JSON')
+  .action(async (query: string | undefined, opts: { file?: string; cursor?: string; json?: boolean }) => {
+    await searchCommand(loadConfig(), query, opts);
   });
 
 program

@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { projectRoot } from '../../config/config.ts';
+import type { ProtoGrpcType as SearchProtoGrpcType } from '../generated/search.ts';
 import type { ProtoGrpcType } from '../generated/trigger.ts';
 
 // Must match the flags scripts/setup.sh gives proto-loader-gen-types, so the generated types are the runtime shape.
@@ -21,13 +22,26 @@ export function loadTriggerPackage(): { definition: protoLoader.PackageDefinitio
   return { definition, proto: grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType };
 }
 
+export const searchProtoFile = path.join(projectRoot, 'proto', 'mediamesh', 'v1', 'search.proto');
+
+export function loadSearchPackage(): {
+  definition: protoLoader.PackageDefinition;
+  proto: SearchProtoGrpcType;
+} {
+  const definition = protoLoader.loadSync(searchProtoFile, loaderOptions);
+  return { definition, proto: grpc.loadPackageDefinition(definition) as unknown as SearchProtoGrpcType };
+}
+
 /**
- * Descriptors for server reflection: our service and the health service, with field names as written in the
+ * Descriptors for server reflection: our services and the health service, with field names as written in the
  * .proto files (the runtime definition camel-cases them, which would mislead grpcurl and friends).
  */
 export function reflectionDefinition(): protoLoader.PackageDefinition {
   const health = path.join(projectRoot, 'proto', 'grpc', 'health', 'v1', 'health.proto');
-  return protoLoader.loadSync([triggerProtoFile, health], { ...loaderOptions, keepCase: true });
+  return protoLoader.loadSync([triggerProtoFile, searchProtoFile, health], {
+    ...loaderOptions,
+    keepCase: true,
+  });
 }
 
 /** Limits applied on both ends: requests are small; statuses of large titles can be a few MB. */
