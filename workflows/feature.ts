@@ -88,6 +88,21 @@ export async function featureWorkflow(input: FeatureWorkflowInput): Promise<Valu
       log.warn('vector replication deferred to the outbox sweep', { error: String(err) }),
     );
   }
+  if (!ref.memoHit && plan.sinks.includes('annotations')) {
+    // This value's run, written and published now; a failure leaves the row to the scheduled sweep.
+    const { syncAnnotationOutbox } = proxyActivities<{
+      syncAnnotationOutbox(o: { maxBatches: number; valueId?: string }): Promise<unknown>;
+    }>({
+      taskQueue: plan.syncQueue,
+      startToCloseTimeout: '10m',
+      heartbeatTimeout: '1m',
+      retry: { maximumAttempts: 2 },
+      summary: 'replicate annotations',
+    });
+    await syncAnnotationOutbox({ maxBatches: 1, valueId: ref.valueId }).catch((err) =>
+      log.warn('annotation replication deferred to the outbox sweep', { error: String(err) }),
+    );
+  }
   return ref;
 }
 

@@ -13,6 +13,7 @@ import mediaQc from './media-qc.ts';
 import shotDedup from './shot-dedup.ts';
 import shotEmbeddingLayout from './shot-embedding.ts';
 import shots from './shots.ts';
+import textRegions from './text-regions.ts';
 import video360pH264 from './video-360p-h264.ts';
 
 /** The built-in features. Adding one: write its module, add one line here. */
@@ -33,4 +34,5 @@ export const builtinFeatures: AnyFeature[] = [
   matchcutReprMotion,
   matchcutPairsFrame,
   matchcutPairsMotion,
+  textRegions,
 ];

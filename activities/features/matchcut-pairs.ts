@@ -52,6 +52,7 @@ export function matchcutPairsFeature(spec: { flavor: string; version: number; mo
     dependencies: [repr],
     params,
     output: matchcutPairsValue,
+    sinks: ['annotations'],
     async compute(ctx) {
       const input = ctx.inputs[repr]!;
       const matrix = await loadVectorMatrix(ctx.objects, { uri: input.objectUri! });

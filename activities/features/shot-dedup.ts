@@ -65,6 +65,7 @@ export default defineFeature({
   dependencies: ['shots', EMBEDDING, 'video-360p-h264'],
   params,
   output: shotDedupValue,
+  sinks: ['annotations'],
   async compute(ctx) {
     const shots = ctx.inputs.shots!.value as ShotsValue;
     const video = ctx.inputs['video-360p-h264']!;

@@ -57,6 +57,7 @@ export default defineFeature({
   dependencies: ['video-360p-h264'],
   params: shotParams,
   output: shotsValue,
+  sinks: ['annotations'],
   async compute(ctx) {
     const video = ctx.inputs['video-360p-h264']!;
     const d = video.value as VideoDerivative;

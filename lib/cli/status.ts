@@ -13,8 +13,11 @@ export interface StackStatus {
   services: { name: string; state: string; detail: string }[];
   queues: { queue: string; type: string; pollers: number; identities: string[] }[];
   values: { feature: string; version: number; count: number }[];
-  /** Undelivered replication rows per sink, and how long the oldest has waited (the sink's lag). */
-  outboxPending: { sink: string; count: number; lagSeconds: number }[];
+  /**
+   * Undelivered replication rows per sink (vectors, annotations), how long the oldest has waited (the sink's
+   * lag) and how many of them failed at least once (last_error set; retried by the sweep up to 5 times).
+   */
+  outboxPending: { sink: string; count: number; lagSeconds: number; failing: number }[];
   triggers: number;
 }
 
@@ -36,7 +39,7 @@ export async function collectStatus(config: Config): Promise<StackStatus> {
     db instanceof Error
       ? db
       : await safely(async () => {
-          const [values, outbox, triggers] = await Promise.all([
+          const [values, outbox, failing, triggers] = await Promise.all([
             db.featureValue.groupBy({ by: ['featureName', 'featureVersion'], _count: { _all: true } }),
             db.outboxEvent.groupBy({
               by: ['sink'],
@@ -44,10 +47,15 @@ export async function collectStatus(config: Config): Promise<StackStatus> {
               _count: { _all: true },
               _min: { createdAt: true },
             }),
+            db.outboxEvent.groupBy({
+              by: ['sink'],
+              where: { deliveredAt: null, lastError: { not: null } },
+              _count: { _all: true },
+            }),
             db.triggerEvent.count(),
           ]);
           await db.$disconnect();
-          return { values, outbox, triggers };
+          return { values, outbox, failing, triggers };
         });
   const pgDetail = config.databaseUrl
     ? 'DATABASE_URL'
@@ -67,6 +75,7 @@ export async function collectStatus(config: Config): Promise<StackStatus> {
       sink: o.sink,
       count: o._count._all,
       lagSeconds: o._min.createdAt ? Math.round((Date.now() - o._min.createdAt.getTime()) / 1000) : 0,
+      failing: dbResult.failing.find((f) => f.sink === o.sink)?._count._all ?? 0,
     }));
     status.triggers = dbResult.triggers;
   }
@@ -126,7 +135,11 @@ export function renderStatus(s: StackStatus): string {
   const values = table(['feature', 'version', 'values']);
   for (const v of s.values) values.push([v.feature, String(v.version), String(v.count)]);
   const outbox =
-    s.outboxPending.map((o) => `${o.sink}: ${o.count} (oldest ${o.lagSeconds} s)`).join(', ') || 'none';
+    s.outboxPending
+      .map(
+        (o) => `${o.sink}: ${o.count} (oldest ${o.lagSeconds} s${o.failing ? `, ${o.failing} failing` : ''})`,
+      )
+      .join(', ') || 'none';
   return [
     services.toString(),
     queues.toString(),
