@@ -2,14 +2,14 @@ import os from 'node:os';
 import { z } from 'zod';
 import { defineFeature } from '../../lib/features/definition.ts';
 import {
+  coreFrames,
   dedupShots,
   type ShotSignature,
-  signatureFrames,
-  thumbnailVector,
+  type SignatureFrame,
+  signatureFrame,
   unitParts,
 } from '../../lib/matchcut/dedup.ts';
 import { decodePictures } from '../../lib/media/reader.ts';
-import { parseRational, ratio } from '../../lib/media/timing.ts';
 import { loadVectorMatrix } from '../../lib/vector/matrix-file.ts';
 import type { ShotEmbeddingValue } from './shot-embedding.ts';
 import type { ShotsValue } from './shots.ts';
@@ -48,11 +48,10 @@ const EMBEDDING = 'shot-embedding:layout';
 // Changing these changes the groups: bump the version.
 const THUMB_W = 64;
 const THUMB_H = 36;
-const SAMPLES_PER_SECOND = 12;
 
 /**
  * Near-duplicate shots (repeats, re-encodes, a shot re-used with other cuts): time-aligned detail of 64×36 luma
- * thumbnails sampled 12 times a second, candidates picked by `shot-embedding:layout`; the earliest shot of each group is
+ * thumbnails of every frame, candidates picked by `shot-embedding:layout`; the earliest shot of each group is
  * kept. Yields `SB_deduped`.
  */
 export default defineFeature({
@@ -73,11 +72,11 @@ export default defineFeature({
     const embedding = ctx.inputs[EMBEDDING]!;
     const e = embedding.value as ShotEmbeddingValue;
     const m = await loadVectorMatrix(ctx.objects, { uri: embedding.objectUri! });
-    const stride = Math.max(1, Math.round(ratio(parseRational(d.frameRate)!) / SAMPLES_PER_SECOND));
-    const sampled = m.shots.map((s) => signatureFrames(s.start, s.end, stride));
-    const wanted = new Set(sampled.flat());
-    const last = Math.max(...wanted);
-    const thumbs = new Map<number, Float32Array>();
+    const cores = m.shots.map((x) => coreFrames(x.start, x.end));
+    const last = Math.max(...cores.map(([, b]) => b - 1));
+    const inCore = new Uint8Array(last + 1);
+    for (const [a, b] of cores) inCore.fill(1, a, b);
+    const frames = new Map<number, SignatureFrame>();
     let index = 0;
     for await (const p of decodePictures(
       ctx.tools,
@@ -92,14 +91,14 @@ export default defineFeature({
         inputArgs: ['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
       },
     )) {
-      if (wanted.has(index)) thumbs.set(index, thumbnailVector(p.data as Uint8Array, THUMB_W));
+      if (inCore[index]) frames.set(index, signatureFrame(p.data as Uint8Array, THUMB_W));
       if (index % 2000 === 0) ctx.heartbeat({ stage: 'thumbnails', frame: index, of: last + 1 });
       if (++index > last) break;
     }
     if (index <= last) throw new Error(`shot-dedup: the derivative ended after ${index} frames`);
-    const signatures: ShotSignature[] = m.shots.map((s, r) => ({
-      shot: s.shot,
-      frames: sampled[r]!.map((f) => thumbs.get(f)!),
+    const signatures: ShotSignature[] = m.shots.map((x, r) => ({
+      shot: x.shot,
+      frames: Array.from({ length: cores[r]![1] - cores[r]![0] }, (_, i) => frames.get(cores[r]![0] + i)!),
     }));
     // Mean layout per shot, to rule out pairs that cannot be duplicates before aligning them.
     const parts = unitParts(m.data, e.partDim);

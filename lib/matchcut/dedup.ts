@@ -1,15 +1,23 @@
 // Near-duplicate grouping of shots (repeats, re-encodes, a shot used twice with different cuts or transitions).
-// Each shot is a sequence of small luma thumbnails sampled a few times a second over its core (the ends may hold
-// a transition). Two shots are near-duplicates when, at the best time offset, their thumbnails agree at least
-// `threshold` on average (cosine of mean-removed luma) over most of the shorter one. Thumbnails this small do not
-// see re-encoding or rescaling, and the alignment does not care where each shot's cut falls; a re-framed shot of
-// the same scene (a different crop or move) does not align. The layout embedding picks candidate pairs first.
+// Every frame of a shot's core (the ends may hold a transition) becomes a small luma thumbnail in two forms: a
+// coarse one (16×9, mean removed) to find the time offset between two shots, and the fine *detail* of a 64×36 one
+// (each pixel minus its 3×3 neighbourhood mean) to decide. Two shots are near-duplicates when, at the best offset,
+// their detail agrees at least `threshold` on average (cosine) over most of the shorter one. Detail this small
+// does not see re-encoding or rescaling, yet any re-framing of the same scene (a shift of a few per cent, a small
+// zoom) decorrelates it; every frame is kept because a fast pan decorrelates it between neighbouring frames too.
 // In shot order, a shot joins the group of the first earlier kept shot it duplicates; the earliest is kept.
+
+/** One frame of a signature: coarse (unit, 16×9) and fine detail (int8, value ≈ q · scale, unit length). */
+export interface SignatureFrame {
+  coarse: Float32Array;
+  detail: Int8Array;
+  scale: number;
+}
 
 export interface ShotSignature {
   shot: number;
-  /** Thumbnails in time order, each mean-removed and unit length (a flat one is all zeros). */
-  frames: Float32Array[];
+  /** Consecutive frames of the shot's core, in time order. */
+  frames: SignatureFrame[];
 }
 
 export interface DedupResult {
@@ -21,71 +29,128 @@ export interface DedupResult {
   duplicateOf: Record<string, number>;
 }
 
-/** The shorter shot must overlap the longer by this fraction of its samples at the chosen offset. */
+/** The shorter shot must overlap the longer by this fraction of its frames at the chosen offset. */
 const MIN_OVERLAP = 0.6;
+/** Coarse offsets are searched on every COARSE_STEP-th frame of the shorter shot, fine ones on every FINE_STEP-th. */
+const COARSE_STEP = 4;
+const FINE_STEP = 2;
+
+function unit(v: Float32Array, minEnergy: number): Float32Array {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  if (sum < minEnergy) return v.fill(0);
+  const inv = 1 / Math.sqrt(sum);
+  for (let i = 0; i < v.length; i++) v[i]! *= inv;
+  return v;
+}
 
 /**
  * A gray thumbnail's detail (each pixel minus the mean of its 3×3 neighbourhood), unit length; all zeros when
- * the picture is flat. Detail moves with the slightest re-framing, yet survives re-encoding at this size.
+ * the picture is flat.
  */
 export function thumbnailVector(gray: Uint8Array, width: number): Float32Array {
   const height = gray.length / width;
   const out = new Float32Array(gray.length);
-  let sum = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let n = 0;
       let acc = 0;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= width) continue;
+      for (let yy = Math.max(0, y - 1); yy <= Math.min(height - 1, y + 1); yy++) {
+        for (let xx = Math.max(0, x - 1); xx <= Math.min(width - 1, x + 1); xx++) {
           acc += gray[yy * width + xx]!;
           n++;
         }
       }
-      const i = y * width + x;
-      out[i] = gray[i]! - acc / n;
-      sum += out[i]! ** 2;
+      out[y * width + x] = gray[y * width + x]! - acc / n;
     }
   }
   // Below ~1/2 grey level of detail per pixel the picture is flat: nothing to compare.
-  if (sum < gray.length / 4) return out.fill(0);
-  const inv = 1 / Math.sqrt(sum);
-  for (let i = 0; i < out.length; i++) out[i]! *= inv;
-  return out;
+  return unit(out, gray.length / 4);
 }
 
-/** Frames sampled from the core of [start, end): every `stride` frames, the outer `trim` fraction left out. */
-export function signatureFrames(start: number, end: number, stride: number, trim = 0.1): number[] {
+/** The coarse form: the thumbnail averaged in `block`×`block` cells, mean removed, unit length. */
+export function coarseVector(gray: Uint8Array, width: number, block: number): Float32Array {
+  const height = gray.length / width;
+  const cw = Math.floor(width / block);
+  const ch = Math.floor(height / block);
+  const out = new Float32Array(cw * ch);
+  for (let y = 0; y < ch * block; y++) {
+    for (let x = 0; x < cw * block; x++)
+      out[Math.floor(y / block) * cw + Math.floor(x / block)]! += gray[y * width + x]!;
+  }
+  let mean = 0;
+  for (const v of out) mean += v;
+  mean /= out.length;
+  for (let i = 0; i < out.length; i++) out[i] = (out[i]! - mean) / (block * block);
+  return unit(out, out.length / 4);
+}
+
+export function signatureFrame(gray: Uint8Array, width: number, coarseBlock = 4): SignatureFrame {
+  const fine = thumbnailVector(gray, width);
+  let max = 0;
+  for (const v of fine) max = Math.max(max, Math.abs(v));
+  const scale = max > 0 ? max / 127 : 0;
+  const detail = new Int8Array(fine.length);
+  if (scale > 0) for (let i = 0; i < fine.length; i++) detail[i] = Math.round(fine[i]! / scale);
+  return { coarse: coarseVector(gray, width, coarseBlock), detail, scale };
+}
+
+/** Frames of the core of [start, end): the outer `trim` fraction left out (never everything). */
+export function coreFrames(start: number, end: number, trim = 0.1): [number, number] {
   const cut = Math.floor(trim * (end - start));
-  const out: number[] = [];
-  for (let f = start + cut; f < end - cut; f += stride) out.push(f);
-  return out.length > 0 ? out : [start + ((end - start) >> 1)];
+  return end - start - 2 * cut > 0 ? [start + cut, end - cut] : [start, end];
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
+function coarseDot(a: SignatureFrame, b: SignatureFrame): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  for (let i = 0; i < a.coarse.length; i++) s += a.coarse[i]! * b.coarse[i]!;
   return s;
 }
 
-/** The best mean thumbnail agreement of two shots over time offsets that overlap enough. */
+function detailDot(a: SignatureFrame, b: SignatureFrame): number {
+  let s = 0;
+  for (let i = 0; i < a.detail.length; i++) s += a.detail[i]! * b.detail[i]!;
+  return s * a.scale * b.scale;
+}
+
+/** Mean of `dot` over s[i] against l[i + o] for every `step`-th i that overlaps; undefined when too little does. */
+function meanAt(
+  s: SignatureFrame[],
+  l: SignatureFrame[],
+  o: number,
+  step: number,
+  need: number,
+  dot: (a: SignatureFrame, b: SignatureFrame) => number,
+): number | undefined {
+  const first = Math.max(0, -o);
+  const last = Math.min(s.length, l.length - o);
+  if (last - first < need) return undefined;
+  let sum = 0;
+  let n = 0;
+  for (let i = first; i < last; i += step) {
+    sum += dot(s[i]!, l[i + o]!);
+    n++;
+  }
+  return sum / n;
+}
+
+/**
+ * How alike two shots' detail is at their best alignment: the time offset the coarse thumbnails agree on most,
+ * refined by a frame either way on the detail.
+ */
 export function alignedSimilarity(a: ShotSignature, b: ShotSignature): number {
   const [s, l] = a.frames.length <= b.frames.length ? [a.frames, b.frames] : [b.frames, a.frames];
   const need = Math.max(1, Math.ceil(MIN_OVERLAP * s.length));
-  let best = -1;
-  // Offset o places s[i] against l[i + o].
+  let bestOffset = 0;
+  let bestCoarse = Number.NEGATIVE_INFINITY;
   for (let o = need - s.length; o <= l.length - need; o++) {
-    let sum = 0;
-    let n = 0;
-    for (let i = Math.max(0, -o); i < s.length && i + o < l.length; i++) {
-      sum += dot(s[i]!, l[i + o]!);
-      n++;
-    }
-    if (n >= need && sum / n > best) best = sum / n;
+    const c = meanAt(s, l, o, COARSE_STEP, need, coarseDot);
+    if (c !== undefined && c > bestCoarse) [bestCoarse, bestOffset] = [c, o];
+  }
+  let best = -1;
+  for (let o = bestOffset - 1; o <= bestOffset + 1; o++) {
+    const f = meanAt(s, l, o, FINE_STEP, need, detailDot);
+    if (f !== undefined && f > best) best = f;
   }
   return best;
 }

@@ -42,6 +42,7 @@ describe('mediamesh CLI against the real stack', () => {
       'value',
       'media',
       'frames',
+      'matchcut',
     ]) {
       assert.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `command ${c} listed`);
     }
@@ -113,6 +114,40 @@ describe('mediamesh CLI against the real stack', () => {
       /cannot read \/nonexistent\/clip.mp4: ENOENT/,
     ],
     [['worker', 'tpu'], /value 'tpu' is invalid for argument 'kind'/],
+  ] as const) {
+    it(`refuses \`${args.join(' ')}\` with a specific message`, async () => {
+      const r = await mediamesh([...args], env);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, message);
+    });
+  }
+
+  it('matchcut runs the whole chain on a landed clip and prints pairs with shot ranges and timecodes', async () => {
+    const file = path.join(media, 'testvideo.mp4');
+    const landed = await mediamesh(['run', 'media-probe', '--file', file, '--title', 'cli-mc'], env);
+    assert.equal(landed.code, 0, landed.stderr);
+    const json = await mediamesh(['matchcut', '--titles', 'cli-mc', '--k', '3', '--json'], env, 300_000);
+    assert.equal(json.code, 0, json.stderr);
+    const answer = JSON.parse(json.stdout);
+    assert.equal(answer.memoHit, false);
+    assert.deepEqual(answer.titles, ['cli-mc']);
+    assert.ok(answer.pairs.length > 0 && answer.pairs.length <= 3);
+    for (const p of answer.pairs) {
+      assert.equal(p.a.asset, JSON.parse(landed.stdout).entityKey);
+      assert.ok(p.a.frames[1] > p.a.frames[0] && p.b.frames[1] > p.b.frames[0]);
+    }
+    const table = await mediamesh(['matchcut', '--titles', 'cli-mc', '--k', '3'], env);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /cli-mc · #\d+ · \[\d+, \d+\) · \d\d:\d\d\.\d\d–\d\d:\d\d\.\d\d/);
+    assert.match(table.stdout, /\(memo hit\)/);
+  });
+
+  for (const [args, message] of [
+    [['matchcut', '--titles', 'cli-mc', '--flavor', 'colour'], /unknown match-cut flavor "colour"/],
+    [['matchcut', '--titles', 'no-such-title'], /no asset has landed for title\(s\): no-such-title/],
+    [['matchcut', '--titles', 'cli-mc', '--k', '0'], /k must be at least 1/],
+    [['matchcut', '--titles', 'cli-mc', '--k', '1000001'], /k must be at most 100000/],
+    [['matchcut', '--titles', 'cli-mc', '--mode', 'fast'], /Allowed choices are auto, exact, ann/],
   ] as const) {
     it(`refuses \`${args.join(' ')}\` with a specific message`, async () => {
       const r = await mediamesh([...args], env);
