@@ -116,7 +116,7 @@ const textRegionAnnotations: Converter = async (v) => {
       entity: { type: 'shot' as const, id: shotEntityId(v.entityKey, s.shot) },
       temporal: temporalOf(s.start, s.end, fps),
       spatial: { box: { x: r.x, y: r.y, w: r.w, h: r.h } },
-      payload: { score: r.score },
+      payload: r.text === undefined ? { score: r.score } : { score: r.score, text: r.text },
     })),
   );
 };

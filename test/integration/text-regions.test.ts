@@ -36,7 +36,7 @@ async function render(file: string): Promise<void> {
     ...['-f', 'lavfi', '-i', `${f}=${opts}s=640x360:r=25,trim=duration=2,setpts=PTS-STARTPTS`],
   ];
   const text = (t: string, size: number, y: string, from: number) =>
-    `drawtext=fontfile=${FONT}:text='${t}':fontsize=${size}:fontcolor=white:box=1:boxcolor=black@0.6:` +
+    `drawtext=fontfile=${FONT}:text='${t}':fontsize=${size}:fontcolor=white:box=1:boxcolor=black:` +
     `x=(w-tw)/2:y=${y}:enable='between(t,${from},${from + 2})'`;
   await promisify(execFile)(tools.ffmpeg, [
     ...['-hide_banner', '-v', 'error'],
@@ -101,9 +101,11 @@ describe('text-regions through the mesh', {
         assert.ok(r.y >= 2 / 3 && r.y + r.h <= 1, `in the lower third: ${JSON.stringify(r)}`);
         assert.ok(r.x > 0.15 && r.x + r.w < 0.85 && r.w > 0.3, `centred: ${JSON.stringify(r)}`);
         assert.ok(r.score >= 0.6);
+        assert.equal(r.text?.replace(/\s/g, ''), 'MEDIAMESHSUBTITLE', 'the subtitle read');
       } else if (mid >= 6 && mid < 8) {
         assert.equal(shot.regions.length, 1, `the title in shot ${shot.shot}: ${JSON.stringify(shot)}`);
         assert.ok(shot.regions[0]!.y + shot.regions[0]!.h <= 1 / 3, 'in the upper third');
+        assert.equal(shot.regions[0]!.text, 'CHAPTER TWO', 'the title read');
       } else {
         assert.deepEqual(
           shot.regions,
@@ -114,6 +116,7 @@ describe('text-regions through the mesh', {
     }
     t.diagnostic(
       `text-regions: ${value.shots.length} shots, detection ${(value.detectMs / value.shots.length).toFixed(0)} ms/shot, ` +
+        `recognition ${(value.recognizeMs / value.regions).toFixed(0)} ms/region, ` +
         `whole pass ${(value.totalMs / value.shots.length).toFixed(0)} ms/shot (${value.provider})`,
     );
 
@@ -143,6 +146,7 @@ describe('text-regions through the mesh', {
     assert.equal(hit.titleId, TITLE);
     const region = subtitled.regions[0]!;
     assert.deepEqual(hit.spatial, { x: region.x, y: region.y, w: region.w, h: region.h });
+    assert.deepEqual(hit.payload, { score: region.score, text: region.text });
     // The title card at the top is text too, but neither low nor in that time range.
     const anyText = await store.search({
       where: { type: 'text-region', entityId: { prefix: `${asset}#` } },
@@ -161,5 +165,13 @@ describe('text-regions through the mesh', {
       },
     });
     assert.equal(lowLater.hits.length, 0);
+    const titled = await store.search({
+      where: { type: 'text-region', payload: { text: 'CHAPTER TWO' }, titleId: TITLE },
+    });
+    assert.deepEqual(
+      titled.hits.map((h) => h.temporal.startSec),
+      [6],
+      'found by its text',
+    );
   });
 });
