@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { fromProtoAnnotation, fromSearchResponse, SearchApi } from '../../lib/api/grpc/search-client.ts';
 import { loadConfig } from '../../lib/config/config.ts';
 import { AnnotationStore, type SearchResult } from '../../lib/search/index.ts';
@@ -108,6 +109,49 @@ describe('SearchService on the real api process', () => {
       (overHttp.json as unknown as { name: string }[]).map((s) => s.name),
       schemas.map((s) => s.name),
     );
+  });
+
+  it('health reports the SearchService serving; reflection lists it', async () => {
+    const modules = path.join(import.meta.dirname, '..', '..', 'node_modules');
+    const load = (file: string) =>
+      grpc.loadPackageDefinition(
+        protoLoader.loadSync(path.join(modules, file), { keepCase: true, enums: String }),
+      );
+    type Ctor = new (a: string, c: grpc.ChannelCredentials) => grpc.Client;
+    const health = load('grpc-health-check/proto/health/v1/health.proto') as unknown as {
+      grpc: { health: { v1: { Health: Ctor } } };
+    };
+    const hc = new health.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as grpc.Client & {
+      Check(req: object, cb: (err: Error | null, res: { status: string }) => void): void;
+    };
+    const res = await new Promise<{ status: string }>((resolve, reject) =>
+      hc.Check({ service: 'mediamesh.v1.SearchService' }, (err, r) => (err ? reject(err) : resolve(r))),
+    );
+    hc.close();
+    assert.equal(res.status, 'SERVING');
+    const refl = load('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto') as unknown as {
+      grpc: { reflection: { v1: { ServerReflection: Ctor } } };
+    };
+    const rc = new refl.grpc.reflection.v1.ServerReflection(
+      address,
+      grpc.credentials.createInsecure(),
+    ) as grpc.Client & {
+      ServerReflectionInfo(): grpc.ClientDuplexStream<
+        object,
+        { list_services_response?: { service: { name: string }[] } }
+      >;
+    };
+    const stream = rc.ServerReflectionInfo();
+    const services = await new Promise<string[]>((resolve, reject) => {
+      stream.on('data', (msg) => {
+        resolve((msg.list_services_response?.service ?? []).map((x: { name: string }) => x.name));
+        stream.end();
+      });
+      stream.on('error', reject);
+      stream.write({ list_services: '*' });
+    });
+    rc.close();
+    assert.ok(services.includes('mediamesh.v1.SearchService'), services.join(', '));
   });
 
   it('gRPC and HTTP return the same hits as the store, for every kind of query', async () => {

@@ -174,14 +174,22 @@ export interface SchemaDescription {
   payloadSchema: unknown;
 }
 
+const described = new WeakMap<AnnotationStore, { count: number; schemas: SchemaDescription[] }>();
+
+/** The store's schemas with their payload JSON Schema (computed once per set of registered schemas). */
 export function describeSchemas(store: AnnotationStore): SchemaDescription[] {
-  return store.registry.list().map((s: AnnotationSchema) => ({
+  const list = store.registry.list();
+  const cached = described.get(store);
+  if (cached && cached.count === list.length) return cached.schemas;
+  const schemas = list.map((s: AnnotationSchema) => ({
     name: s.name,
     version: s.version,
     description: s.description,
     spatial: s.spatial ?? 'optional',
     payloadSchema: z.toJSONSchema(s.payload, { unrepresentable: 'any' }),
   }));
+  described.set(store, { count: list.length, schemas });
+  return schemas;
 }
 
 // ---- gRPC ----------------------------------------------------------------------------------------------------
