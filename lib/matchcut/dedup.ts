@@ -1,15 +1,13 @@
 // Near-duplicate grouping of shots (repeats, re-encodes, a shot used twice with different cuts or transitions).
-// Every frame of a shot's core (the ends may hold a transition) becomes a small luma thumbnail in two forms: a
-// coarse one (16×9, mean removed) to find the time offset between two shots, and the fine *detail* of a 64×36 one
-// (each pixel minus its 3×3 neighbourhood mean) to decide. Two shots are near-duplicates when, at the best offset,
-// their detail agrees at least `threshold` on average (cosine) over most of the shorter one. Detail this small
+// Every frame of a shot's core (the ends may hold a transition) becomes the *detail* of a 64×36 luma thumbnail
+// (each pixel minus its 3×3 neighbourhood mean, unit length). Two shots are near-duplicates when, at the best
+// time offset, their detail agrees at least `threshold` on average (cosine) over most of the shorter one. Detail this small
 // does not see re-encoding or rescaling, yet any re-framing of the same scene (a shift of a few per cent, a small
 // zoom) decorrelates it; every frame is kept because a fast pan decorrelates it between neighbouring frames too.
 // In shot order, a shot joins the group of the first earlier kept shot it duplicates; the earliest is kept.
 
-/** One frame of a signature: coarse (unit, 16×9) and fine detail (int8, value ≈ q · scale, unit length). */
+/** One frame of a signature: the detail of its thumbnail as int8 (value ≈ q · scale; unit length). */
 export interface SignatureFrame {
-  coarse: Float32Array;
   detail: Int8Array;
   scale: number;
 }
@@ -31,9 +29,11 @@ export interface DedupResult {
 
 /** The shorter shot must overlap the longer by this fraction of its frames at the chosen offset. */
 const MIN_OVERLAP = 0.6;
-/** Coarse offsets are searched on every COARSE_STEP-th frame of the shorter shot, fine ones on every FINE_STEP-th. */
-const COARSE_STEP = 4;
+/** Offsets are searched on about this many frames of the shorter shot, then scored on every FINE_STEP-th. */
+const SEARCH_FRAMES = 8;
 const FINE_STEP = 2;
+/** Offsets either side of the one found that the fine comparison tries. */
+const FINE_REACH = 2;
 
 function unit(v: Float32Array, minEnergy: number): Float32Array {
   let sum = 0;
@@ -68,43 +68,20 @@ export function thumbnailVector(gray: Uint8Array, width: number): Float32Array {
   return unit(out, gray.length / 4);
 }
 
-/** The coarse form: the thumbnail averaged in `block`×`block` cells, mean removed, unit length. */
-export function coarseVector(gray: Uint8Array, width: number, block: number): Float32Array {
-  const height = gray.length / width;
-  const cw = Math.floor(width / block);
-  const ch = Math.floor(height / block);
-  const out = new Float32Array(cw * ch);
-  for (let y = 0; y < ch * block; y++) {
-    for (let x = 0; x < cw * block; x++)
-      out[Math.floor(y / block) * cw + Math.floor(x / block)]! += gray[y * width + x]!;
-  }
-  let mean = 0;
-  for (const v of out) mean += v;
-  mean /= out.length;
-  for (let i = 0; i < out.length; i++) out[i] = (out[i]! - mean) / (block * block);
-  return unit(out, out.length / 4);
-}
-
-export function signatureFrame(gray: Uint8Array, width: number, coarseBlock = 4): SignatureFrame {
+export function signatureFrame(gray: Uint8Array, width: number): SignatureFrame {
   const fine = thumbnailVector(gray, width);
   let max = 0;
   for (const v of fine) max = Math.max(max, Math.abs(v));
   const scale = max > 0 ? max / 127 : 0;
   const detail = new Int8Array(fine.length);
   if (scale > 0) for (let i = 0; i < fine.length; i++) detail[i] = Math.round(fine[i]! / scale);
-  return { coarse: coarseVector(gray, width, coarseBlock), detail, scale };
+  return { detail, scale };
 }
 
 /** Frames of the core of [start, end): the outer `trim` fraction left out (never everything). */
 export function coreFrames(start: number, end: number, trim = 0.1): [number, number] {
   const cut = Math.floor(trim * (end - start));
   return end - start - 2 * cut > 0 ? [start + cut, end - cut] : [start, end];
-}
-
-function coarseDot(a: SignatureFrame, b: SignatureFrame): number {
-  let s = 0;
-  for (let i = 0; i < a.coarse.length; i++) s += a.coarse[i]! * b.coarse[i]!;
-  return s;
 }
 
 function detailDot(a: SignatureFrame, b: SignatureFrame): number {
@@ -135,20 +112,21 @@ function meanAt(
 }
 
 /**
- * How alike two shots' detail is at their best alignment: the time offset the coarse thumbnails agree on most,
- * refined by a frame either way on the detail.
+ * How alike two shots' detail is at their best alignment: every time offset is tried on a few frames spread over
+ * the shorter shot, then the best one (± FINE_REACH frames) on every FINE_STEP-th frame.
  */
 export function alignedSimilarity(a: ShotSignature, b: ShotSignature): number {
   const [s, l] = a.frames.length <= b.frames.length ? [a.frames, b.frames] : [b.frames, a.frames];
   const need = Math.max(1, Math.ceil(MIN_OVERLAP * s.length));
+  const searchStep = Math.max(1, Math.floor(s.length / SEARCH_FRAMES));
   let bestOffset = 0;
-  let bestCoarse = Number.NEGATIVE_INFINITY;
+  let bestSearch = Number.NEGATIVE_INFINITY;
   for (let o = need - s.length; o <= l.length - need; o++) {
-    const c = meanAt(s, l, o, COARSE_STEP, need, coarseDot);
-    if (c !== undefined && c > bestCoarse) [bestCoarse, bestOffset] = [c, o];
+    const c = meanAt(s, l, o, searchStep, need, detailDot);
+    if (c !== undefined && c > bestSearch) [bestSearch, bestOffset] = [c, o];
   }
   let best = -1;
-  for (let o = bestOffset - 1; o <= bestOffset + 1; o++) {
+  for (let o = bestOffset - FINE_REACH; o <= bestOffset + FINE_REACH; o++) {
     const f = meanAt(s, l, o, FINE_STEP, need, detailDot);
     if (f !== undefined && f > best) best = f;
   }
