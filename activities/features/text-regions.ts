@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BadInputError, defineFeature } from '../../lib/features/definition.ts';
 import { decodePictures } from '../../lib/media/reader.ts';
 import { parseRational, ratio } from '../../lib/media/timing.ts';
+import type { RgbPicture } from '../../lib/models/preprocess.ts';
 import { detectRegions, middleFrame, sharedTextDetector } from '../../lib/text/detector.ts';
 import { recognizeText, sharedTextRecognizer } from '../../lib/text/recognizer.ts';
 import type { ShotsValue } from './shots.ts';
@@ -11,6 +12,8 @@ import type videoRecipe from './video-360p-h264.ts';
 type VideoDerivative = z.infer<(typeof videoRecipe)['output']>;
 
 const unit = z.number().min(0).max(1);
+/** Frames one decoding pass selects (the select expression grows with it). */
+const FRAMES_PER_PASS = 500;
 
 export const textRegionsValue = z.object({
   /** Frame indices refer to this derivative; boxes are normalized to its frame (0..1, origin top-left). */
@@ -105,52 +108,61 @@ export default defineFeature({
     const recognizer = ctx.params.recognize ? await sharedTextRecognizer() : undefined;
     const byFrame = new Map<number, typeof wanted>();
     for (const s of wanted) byFrame.set(s.frame, [...(byFrame.get(s.frame) ?? []), s]);
+    const frames = [...byFrame.keys()].sort((a, b) => a - b);
     const found = new Map<number, TextRegionsValue['shots'][number]['regions']>();
-    const last = wanted.length ? Math.max(...byFrame.keys()) : -1;
+    const file = await ctx.objects.localPath({ uri: video.objectUri! });
     let detectMs = 0;
     let recognizeMs = 0;
-    let index = 0;
-    if (last >= 0) {
-      for await (const p of decodePictures(
-        ctx.tools,
-        await ctx.objects.localPath({ uri: video.objectUri! }),
-        d,
-        {
-          width: d.width,
-          height: d.height,
-          pixelFormat: 'rgb24',
-          signal: ctx.signal,
-          inputArgs: ['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
-        },
-      )) {
-        const here = byFrame.get(index);
-        if (here) {
-          const t = performance.now();
-          const picture = { width: p.width, height: p.height, data: p.data as Uint8Array };
-          const regions: TextRegionsValue['shots'][number]['regions'] = await detectRegions(runner, picture, {
-            boxThreshold: ctx.params.boxThreshold,
+    const analyse = async (picture: RgbPicture, frame: number) => {
+      const t = performance.now();
+      const regions: TextRegionsValue['shots'][number]['regions'] = await detectRegions(runner, picture, {
+        boxThreshold: ctx.params.boxThreshold,
+      });
+      detectMs += performance.now() - t;
+      if (recognizer) {
+        const r0 = performance.now();
+        for (const r of regions) {
+          const read = await recognizeText(recognizer, picture, {
+            x: r.x * picture.width,
+            y: r.y * picture.height,
+            width: r.w * picture.width,
+            height: r.h * picture.height,
           });
-          detectMs += performance.now() - t;
-          if (recognizer) {
-            const r0 = performance.now();
-            for (const r of regions) {
-              const read = await recognizeText(recognizer, picture, {
-                x: r.x * p.width,
-                y: r.y * p.height,
-                width: r.w * p.width,
-                height: r.h * p.height,
-              });
-              r.textScore = Math.round(read.score * 1e6) / 1e6;
-              if (read.text.trim() && read.score >= ctx.params.minTextScore) r.text = read.text.trim();
-            }
-            recognizeMs += performance.now() - r0;
-          }
-          for (const s of here) found.set(s.shot, regions);
-          ctx.heartbeat({ stage: 'detect', shots: found.size, of: wanted.length });
+          r.textScore = Math.round(read.score * 1e6) / 1e6;
+          if (read.text.trim() && read.score >= ctx.params.minTextScore) r.text = read.text.trim();
         }
-        if (++index > last) break;
+        recognizeMs += performance.now() - r0;
       }
-      if (index <= last) throw new Error(`text-regions: the derivative ended after ${index} frames`);
+      for (const s of byFrame.get(frame)!) found.set(s.shot, regions);
+      ctx.heartbeat({ stage: 'detect', shots: found.size, of: wanted.length });
+    };
+    // Sequential passes over the derivative, each decoding every frame but converting and piping only the
+    // ones asked for (ffmpeg's select filter); a pass covers up to FRAMES_PER_PASS frames (the expression's
+    // length) and seeks to its first frame, as VideoReader does: after the seek, select's n counts from there.
+    for (let c = 0; c < frames.length; c += FRAMES_PER_PASS) {
+      const chunk = frames.slice(c, c + FRAMES_PER_PASS);
+      const first = chunk[0]!;
+      let k = 0;
+      for await (const p of decodePictures(ctx.tools, file, d, {
+        width: d.width,
+        height: d.height,
+        pixelFormat: 'rgb24',
+        signal: ctx.signal,
+        inputArgs: [
+          ...['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
+          ...(first > 0 ? ['-ss', ((first - 0.5) / fps).toFixed(9)] : []),
+        ],
+        selectFilter: `select='${chunk.map((f) => `eq(n,${f - first})`).join('+')}'`,
+        outputArgs: ['-frames:v', String(chunk.length)],
+      })) {
+        if (k >= chunk.length) break;
+        await analyse({ width: p.width, height: p.height, data: p.data as Uint8Array }, chunk[k++]!);
+      }
+      if (k < chunk.length) {
+        throw new Error(
+          `text-regions: the derivative (${d.frames} frames) gave ${k} of the ${chunk.length} frames from ${first}`,
+        );
+      }
     }
     const out = wanted.map((s) => ({
       shot: s.shot,
