@@ -79,7 +79,7 @@ describe('annotations sink through the mesh', () => {
     corpus.remove();
   });
 
-  it('every shot, dedup group and match pair becomes an annotation, queryable with the DSL', async () => {
+  it('every shot, dedup group and match pair becomes an annotation, queryable with the DSL', async (t) => {
     const pairsRef = await run('matchcut-pairs:frame');
     const pairs = await storedValue<MatchcutPairsValue>(pairsRef);
     const shotsRow = await current('shots');
@@ -94,6 +94,9 @@ describe('annotations sink through the mesh', () => {
       const row = await s.db.outboxEvent.findFirstOrThrow({ where: { valueId: v.id, sink: 'annotations' } });
       assert.ok(row.deliveredAt, `${feature} delivered`);
       assert.equal(row.attempts, 1);
+      t.diagnostic(
+        `${feature}: delivered ${row.deliveredAt.getTime() - row.createdAt.getTime()} ms after the value was stored`,
+      );
       const runInfo = await store.currentRun(feature, { type: 'asset', id: asset });
       assert.equal(runInfo?.valueId, v.id.toString(), `${feature}: the current run is this value's`);
       assert.equal(runInfo?.titleId, TITLE);
