@@ -1,3 +1,4 @@
+import { editorRoutes } from '../lib/api/editor/routes.ts';
 import { startGrpcServer } from '../lib/api/grpc/server.ts';
 import { createHttpApi } from '../lib/api/http.ts';
 import { searchRoutes } from '../lib/api/search-http.ts';
@@ -14,7 +15,10 @@ export async function runApi(config: Config = loadConfig()): Promise<void> {
     log.warn('MEDIAMESH_API_TOKENS is empty: every authenticated call is refused');
   const deps = await openLandingDeps(config, log);
   const annotations = AnnotationStore.connect(resolveDatabaseUrl(config));
-  const http = createHttpApi(config, deps.registry, log, [...searchRoutes(annotations, log)]);
+  const http = createHttpApi(config, deps.registry, log, [
+    ...searchRoutes(annotations, log),
+    ...editorRoutes(deps),
+  ]);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.api.port, config.api.host, () => resolve());
