@@ -3,14 +3,18 @@
 // (Debian chromium driven by playwright-core): token, titles, flavor, k, run, pairs equal to the API's answer,
 // both frames loaded, the score filter, a transition preview, the feature-run status. Plus the API's refusals.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { MatchCutAnswer } from '../../activities/matchcut.ts';
 import type { CorpusTitle } from '../../bench/corpus/corpus.ts';
 import { REAL_CLIPS, realClipPath } from '../../bench/corpus/real-clips.ts';
 import type { EditorTitleStatus } from '../../lib/api/editor/routes.ts';
 import type { Session } from '../../lib/cli/context.ts';
+import { ingestFile } from '../../lib/media/ingest.ts';
 import { findMediaTools } from '../../lib/media/tools.ts';
 import { FsObjectStore } from '../../lib/objects/store.ts';
 import { freePort, waitFor } from '../../lib/stack/processes.ts';
@@ -35,9 +39,20 @@ let corpusAsset: string;
 let clipAsset: string;
 let title: CorpusTitle;
 let browser: Browser | undefined;
+let objects: FsObjectStore;
 
 const get = (p: string, token: string | null = TOKEN) =>
   fetch(`${base}${p}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+/** A stream copy of a media file with a random tag: the same pictures in bytes no other test lands. */
+async function taggedCopy(file: string, name: string): Promise<string> {
+  const out = path.join(corpus.root, name);
+  await promisify(execFile)(tools.ffmpeg, [
+    ...['-v', 'error', '-i', file, '-map', '0', '-c', 'copy'],
+    ...['-metadata', `comment=editor-test ${crypto.randomUUID()}`, '-y', out],
+  ]);
+  return out;
+}
 
 async function errorOf(res: Response): Promise<string> {
   return ((await res.json()) as { error: string }).error;
@@ -49,14 +64,25 @@ async function titleStatuses(): Promise<EditorTitleStatus[]> {
   return ((await res.json()) as { titles: EditorTitleStatus[] }).titles;
 }
 
-async function apiAnswer(k: number): Promise<MatchCutAnswer> {
+interface MatchCutReply {
+  state: 'done' | 'running';
+  workflowId: string;
+  id: string;
+  memoHit?: boolean;
+  answer?: MatchCutAnswer;
+}
+
+const postMatchCut = (body: unknown) =>
+  fetch(`${base}/v1/editor/matchcut`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+async function apiAnswer(k: number): Promise<MatchCutReply & { answer: MatchCutAnswer }> {
   for (;;) {
-    const res = await fetch(`${base}/v1/editor/matchcut`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ titles: [CORPUS_TITLE, CLIP_TITLE], flavor: 'frame', k, wait: 30 }),
-    });
-    if (res.status === 200) return ((await res.json()) as { answer: MatchCutAnswer }).answer;
+    const res = await postMatchCut({ titles: [CORPUS_TITLE, CLIP_TITLE], flavor: 'frame', k, wait: 30 });
+    if (res.status === 200) return (await res.json()) as MatchCutReply & { answer: MatchCutAnswer };
     assert.equal(res.status, 202, await res.text());
   }
 }
@@ -97,14 +123,20 @@ describe('the editor page', () => {
     const rendering = corpus.get();
     await workers.startAll();
     s = await workers.session();
-    const objects = new FsObjectStore(path.join(s.config.dataDir, 'objects'));
+    objects = new FsObjectStore(path.join(s.config.dataDir, 'objects'));
     title = await rendering;
     const deps = { db: s.db, client: s.client, config: s.config, registry: s.registry, objects };
-    corpusAsset = (
-      await landAsset(deps, { titleId: CORPUS_TITLE, source: { file: title.video }, origin: 'test' })
-    ).assetHash;
+    // Other test files land the same clip and corpus on the shared stack, and an asset belongs to the first
+    // title that landed its bytes: these are remuxed copies with a tag of their own (same pictures, new bytes).
     const clip = realClipPath(REAL_CLIPS.find((c) => c.file === 'testvideo.mp4')!);
-    clipAsset = (await landAsset(deps, { titleId: CLIP_TITLE, source: { file: clip }, origin: 'test' }))
+    const [corpusFile, clipFile] = await Promise.all([
+      taggedCopy(title.video, 'corpus.mp4'),
+      taggedCopy(clip, 'clip.mp4'),
+    ]);
+    corpusAsset = (
+      await landAsset(deps, { titleId: CORPUS_TITLE, source: { file: corpusFile }, origin: 'test' })
+    ).assetHash;
+    clipAsset = (await landAsset(deps, { titleId: CLIP_TITLE, source: { file: clipFile }, origin: 'test' }))
       .assetHash;
     const port = await freePort();
     workers.start('api', {
@@ -210,12 +242,6 @@ describe('the editor page', () => {
       assert.equal(res.status, 400, p);
       assert.match(await errorOf(res), message, p);
     }
-    const post = (body: unknown) =>
-      fetch(`${base}/v1/editor/matchcut`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
     const bad: [unknown, number, RegExp][] = [
       [{ titles: [CORPUS_TITLE], flavor: 'colour', k: 5 }, 400, /^flavor: unknown match-cut flavor "colour"/],
       [{ titles: [CORPUS_TITLE], flavor: 'frame', k: 0 }, 400, /^k: must be at least 1/],
@@ -226,13 +252,38 @@ describe('the editor page', () => {
       [{ titles: ['no-such-title'], flavor: 'frame', k: 5 }, 404, /no asset has landed for no-such-title/],
     ];
     for (const [body, status, message] of bad) {
-      const res = await post(body);
+      const res = await postMatchCut(body);
       assert.equal(res.status, status, JSON.stringify(body));
       assert.match(await errorOf(res), message, JSON.stringify(body));
     }
+
+    // A query that fails in the mesh (the only asset has no video) → 422 with the reason; a title ingested
+    // without a title workflow has no feature-run status.
+    const tone = path.join(corpus.root, 'tone.wav');
+    await promisify(execFile)(tools.ffmpeg, [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'sine=d=1'],
+      ...['-metadata', `comment=editor-test ${crypto.randomUUID()}`, '-y', tone],
+    ]);
+    await ingestFile(s.db, objects, tone, 'ed-audio');
+    let failed: Response;
+    do failed = await postMatchCut({ titles: ['ed-audio'], flavor: 'frame', k: 5, wait: 30 });
+    while (failed.status === 202);
+    const reason = await errorOf(failed);
+    assert.equal(failed.status, 422, reason);
+    assert.match(reason, /ed-audio/);
+    const audioStatus = await get('/v1/editor/status?titles=ed-audio');
+    assert.deepEqual(((await audioStatus.json()) as { titles: EditorTitleStatus[] }).titles, [
+      {
+        titleId: 'ed-audio',
+        found: false,
+        assets: 0,
+        features: [],
+        totals: { done: 0, running: 0, pending: 0, failed: 0 },
+      },
+    ]);
   });
 
-  it('runs a query in headless Chromium and shows the pairs, frames, filter, preview and status', async () => {
+  it('runs a query in headless Chromium and shows the pairs, frames, filter, preview and status', async (t) => {
     browser = await chromium.launch({
       executablePath: process.env.MEDIAMESH_CHROMIUM ?? '/usr/bin/chromium',
       args: [
@@ -246,8 +297,12 @@ describe('the editor page', () => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
+    const queryReplies: number[] = [];
+    const progressReplies: number[] = [];
     page.on('response', (r) => {
       if (r.status() >= 400) consoleErrors.push(`${r.status()} ${r.url()}`);
+      if (r.url().endsWith('/v1/editor/matchcut')) queryReplies.push(r.status());
+      if (r.url().endsWith('/progress')) progressReplies.push(r.status());
     });
     await page.goto(`${base}/editor`);
     await page.locator('#token').fill(TOKEN);
@@ -265,8 +320,25 @@ describe('the editor page', () => {
     );
 
     // The pairs shown are the API's answer: order, scores, shot ranges.
-    const answer = await apiAnswer(10);
+    const reply = await apiAnswer(10);
+    const answer = reply.answer;
+    assert.equal(reply.memoHit, true, 'the API joins the answer the page asked for');
     assert.equal(answer.pairs.length, 10);
+    // The page started the run (a 202 with its id), showed its progress, then long-polled the answer.
+    t.diagnostic(`page: query replies ${queryReplies.join(', ')}; ${progressReplies.length} progress polls`);
+    assert.equal(queryReplies[0], 202);
+    assert.equal(queryReplies.at(-1), 200);
+    assert.ok(progressReplies.length > 0 && progressReplies.every((x) => x === 200), `${progressReplies}`);
+    for (const id of [reply.id, encodeURIComponent(reply.workflowId)]) {
+      const progress = await get(`/v1/editor/matchcut/${id}/progress`);
+      assert.equal(progress.status, 200);
+      assert.deepEqual(await progress.json(), {
+        workflowId: reply.workflowId,
+        status: 'COMPLETED',
+        progress: { phase: 'done', done: 1, total: 1 },
+      });
+    }
+    assert.equal((await get(`/v1/editor/matchcut/${'0'.repeat(64)}/progress`)).status, 404);
     const shown = await shownPairs(page);
     assert.deepEqual(
       shown.map((p) => [p.rank, Number(p.score), p.scoreText, p.a, p.b]),

@@ -78,6 +78,7 @@ export class EditorMedia {
         throw err;
       }
     })();
+    if (this.#videos.size >= 1000) this.#videos.clear();
     this.#videos.set(hash, { at: now, reader });
     reader.catch(() => this.#videos.delete(hash));
     return reader;

@@ -262,6 +262,26 @@ export function editorRoutes(deps: EditorDeps): HttpRoute[] {
     }
   };
 
+  /**
+   * Runs `f` (its Temporal calls) until it settles, `ms` pass or the HTTP client goes away; undefined when cut
+   * short.
+   */
+  const longPoll = async <T>(res: http.ServerResponse, ms: number, f: () => Promise<T>) => {
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), ms);
+    const gone = () => stop.abort();
+    res.once('close', gone);
+    try {
+      return await client.withAbortSignal(stop.signal, f);
+    } catch (err) {
+      if (stop.signal.aborted && !(err instanceof WorkflowFailedError)) return undefined;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      res.off('close', gone);
+    }
+  };
+
   const runMatchCut = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const body = parseWith(matchCutBody, await readJson(req));
     const served = flavors();
@@ -282,21 +302,21 @@ export function editorRoutes(deps: EditorDeps): HttpRoute[] {
       throw err;
     }
     const id = handle.workflowId.replace(/^matchcut\//, '');
-    // Long-poll: wait for the answer until `wait` runs out or the client goes away.
-    const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), Math.max(250, body.wait * 1000));
-    const gone = () => stop.abort();
-    res.once('close', gone);
     let answer: { ref: Awaited<ReturnType<typeof handle.result>>; answer: MatchCutAnswer } | undefined;
+    const read = async () => {
+      const ref = await handle.result();
+      return { ref, answer: await readMatchCutAnswer(db, ref) };
+    };
     try {
-      const ref = await client.withAbortSignal(stop.signal, () => handle.result());
-      answer = { ref, answer: await readMatchCutAnswer(db, ref) };
+      if (body.wait === 0) {
+        // Start (or join) and answer at once: the answer when the run has already finished, else its id.
+        if ((await handle.describe()).status.name === 'COMPLETED') answer = await read();
+      } else {
+        answer = await longPoll(res, body.wait * 1000, read);
+      }
     } catch (err) {
       if (err instanceof WorkflowFailedError) throw new HttpError(422, failureText(err));
-      if (!stop.signal.aborted) throw err;
-    } finally {
-      clearTimeout(timer);
-      res.off('close', gone);
+      throw err;
     }
     if (res.destroyed) return;
     if (answer) {
