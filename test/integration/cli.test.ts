@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { findMediaTools } from '../../lib/media/tools.ts';
 import { freePort, spawnService, stopProcess, waitFor } from '../../lib/stack/processes.ts';
 import { mediamesh } from '../support/cli.ts';
 import { TestWorkers } from '../support/harness.ts';
+import { taggedCopy } from '../support/tagged-copy.ts';
 
 const media = fileURLToPathSafe('../fixtures/media/pyscenedetect');
 function fileURLToPathSafe(rel: string) {
@@ -123,7 +125,13 @@ describe('mediamesh CLI against the real stack', () => {
   }
 
   it('matchcut runs the whole chain on a landed clip and prints pairs with shot ranges and timecodes', async () => {
-    const file = path.join(media, 'testvideo.mp4');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mm-cli-mc-'));
+    const file = await taggedCopy(
+      findMediaTools({ media: { ffmpeg: undefined, ffprobe: undefined } })!,
+      path.join(media, 'testvideo.mp4'),
+      dir,
+      'clip.mp4',
+    );
     const landed = await mediamesh(['run', 'media-probe', '--file', file, '--title', 'cli-mc'], env);
     assert.equal(landed.code, 0, landed.stderr);
     const json = await mediamesh(['matchcut', '--titles', 'cli-mc', '--k', '3', '--json'], env, 300_000);

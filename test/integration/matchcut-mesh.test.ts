@@ -23,6 +23,7 @@ import { FsObjectStore } from '../../lib/objects/store.ts';
 import { loadVectorMatrix } from '../../lib/vector/matrix-file.ts';
 import { CorpusTitleFixture } from '../support/corpus-title.ts';
 import { TestWorkers } from '../support/harness.ts';
+import { taggedCopy } from '../support/tagged-copy.ts';
 
 const workers = new TestWorkers('matchcut');
 const tools = findMediaTools({ media: { ffmpeg: undefined, ffprobe: undefined } })!;
@@ -63,7 +64,8 @@ describe('match cutting through the mesh', () => {
     s = await workers.session();
     objects = new FsObjectStore(path.join(s.config.dataDir, 'objects'));
     title = await rendering;
-    asset = (await ingestFile(s.db, objects, title.video, 'mc-corpus')).hash;
+    const video = await taggedCopy(tools, title.video, corpus.root, 'mc-corpus.mp4');
+    asset = (await ingestFile(s.db, objects, video, 'mc-corpus')).hash;
   });
   after(async () => {
     await s?.close();
@@ -127,16 +129,12 @@ describe('match cutting through the mesh', () => {
   });
 
   it('across titles: on demand over any subset, memoized, the same answer whatever the order of titles', async () => {
-    const clip = (
-      await ingestFile(
-        s.db,
-        objects,
-        realClipPath(REAL_CLIPS.find((c) => c.file === 'testvideo.mp4')!),
-        'mc-clip',
-      )
-    ).hash;
-    const tone = path.join(corpus.root, 'tone.wav');
-    await promisify(execFile)(tools.ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=d=1', '-y', tone]);
+    const testvideo = realClipPath(REAL_CLIPS.find((c) => c.file === 'testvideo.mp4')!);
+    const copy = await taggedCopy(tools, testvideo, corpus.root, 'mc-clip.mp4');
+    const clip = (await ingestFile(s.db, objects, copy, 'mc-clip')).hash;
+    const sine = path.join(corpus.root, 'sine.wav');
+    await promisify(execFile)(tools.ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=d=1', '-y', sine]);
+    const tone = await taggedCopy(tools, sine, corpus.root, 'tone.wav');
     const audio = (await ingestFile(s.db, objects, tone, 'mc-clip')).hash;
     const ask = async (request: MatchCutRequest) => {
       const ref = await (await startMatchCut(s.client, s.config, request)).result();
