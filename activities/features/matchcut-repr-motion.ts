@@ -1,9 +1,8 @@
-import os from 'node:os';
 import type { z } from 'zod';
 import { defineFeature } from '../../lib/features/definition.ts';
 import { type CameraStep, cameraStep, type GrayFrame } from '../../lib/matchcut/camera-motion.ts';
 import { MOTION_DIM, motionDescriptor, shotMotion } from '../../lib/matchcut/motion-descriptor.ts';
-import { decodePictures } from '../../lib/media/reader.ts';
+import { scanDerivative } from '../../lib/media/derivative-scan.ts';
 import { parseRational, ratio } from '../../lib/media/timing.ts';
 import { keptShotRows, matchcutReprValue, storeRepr } from './matchcut-repr.ts';
 import type videoRecipe from './video-360p-h264.ts';
@@ -57,32 +56,19 @@ export default defineFeature({
     const gap = Math.max(1, Math.round(STEP_SEC * fps));
     const kept = keptShotRows(ctx);
     const steps = kept.map((row) => stepPairs(row.start, row.end, gap));
-    const wanted = new Set(steps.flat(2));
-    const last = Math.max(-1, ...wanted);
     const frames = new Map<number, GrayFrame>();
-    let index = 0;
-    if (last >= 0) {
-      for await (const p of decodePictures(
-        ctx.tools,
-        await ctx.objects.localPath({ uri: video.objectUri! }),
-        d,
-        {
-          width: WIDTH,
-          height: HEIGHT,
-          pixelFormat: 'gray',
-          fit: 'stretch',
-          signal: ctx.signal,
-          inputArgs: ['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
-        },
-      )) {
-        if (wanted.has(index)) {
-          frames.set(index, { width: WIDTH, height: HEIGHT, data: new Uint8Array(p.data as Uint8Array) });
-        }
-        if (index % 2000 === 0) ctx.heartbeat({ stage: 'decode', frame: index, of: last + 1 });
-        if (++index > last) break;
-      }
-      if (index <= last) throw new Error(`matchcut-repr:motion: the derivative ended after ${index} frames`);
-    }
+    await scanDerivative(
+      ctx,
+      video,
+      {
+        width: WIDTH,
+        height: HEIGHT,
+        pixelFormat: 'gray',
+        wanted: steps.flat(2),
+        stage: 'matchcut-repr:motion',
+      },
+      (index, data) => void frames.set(index, { width: WIDTH, height: HEIGHT, data }),
+    );
     const rows: { row: (typeof kept)[number]; vector: Float32Array }[] = [];
     const motions: Record<string, { vx: number; vy: number; zoom: number }> = {};
     kept.forEach((row, i) => {

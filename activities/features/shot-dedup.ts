@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { z } from 'zod';
 import { defineFeature } from '../../lib/features/definition.ts';
 import {
@@ -9,13 +8,10 @@ import {
   signatureFrame,
   unitParts,
 } from '../../lib/matchcut/dedup.ts';
-import { decodePictures } from '../../lib/media/reader.ts';
+import { scanDerivative } from '../../lib/media/derivative-scan.ts';
 import { loadVectorMatrix } from '../../lib/vector/matrix-file.ts';
 import type { ShotEmbeddingValue } from './shot-embedding.ts';
 import type { ShotsValue } from './shots.ts';
-import type videoRecipe from './video-360p-h264.ts';
-
-type VideoDerivative = z.infer<(typeof videoRecipe)['output']>;
 
 const range = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
 
@@ -68,34 +64,23 @@ export default defineFeature({
   async compute(ctx) {
     const shots = ctx.inputs.shots!.value as ShotsValue;
     const video = ctx.inputs['video-360p-h264']!;
-    const d = video.value as VideoDerivative;
     const embedding = ctx.inputs[EMBEDDING]!;
     const e = embedding.value as ShotEmbeddingValue;
     const m = await loadVectorMatrix(ctx.objects, { uri: embedding.objectUri! });
     const cores = m.shots.map((x) => coreFrames(x.start, x.end));
-    const last = Math.max(...cores.map(([, b]) => b - 1));
-    const inCore = new Uint8Array(last + 1);
-    for (const [a, b] of cores) inCore.fill(1, a, b);
     const frames = new Map<number, SignatureFrame>();
-    let index = 0;
-    for await (const p of decodePictures(
-      ctx.tools,
-      await ctx.objects.localPath({ uri: video.objectUri! }),
-      d,
+    await scanDerivative(
+      ctx,
+      video,
       {
         width: THUMB_W,
         height: THUMB_H,
         pixelFormat: 'gray',
-        fit: 'stretch',
-        signal: ctx.signal,
-        inputArgs: ['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
+        wanted: cores.flatMap(([from, to]) => Array.from({ length: to - from }, (_, i) => from + i)),
+        stage: 'shot-dedup',
       },
-    )) {
-      if (inCore[index]) frames.set(index, signatureFrame(p.data as Uint8Array, THUMB_W));
-      if (index % 2000 === 0) ctx.heartbeat({ stage: 'thumbnails', frame: index, of: last + 1 });
-      if (++index > last) break;
-    }
-    if (index <= last) throw new Error(`shot-dedup: the derivative ended after ${index} frames`);
+      (index, gray) => void frames.set(index, signatureFrame(gray, THUMB_W)),
+    );
     const signatures: ShotSignature[] = m.shots.map((x, r) => ({
       shot: x.shot,
       frames: Array.from({ length: cores[r]![1] - cores[r]![0] }, (_, i) => frames.get(cores[r]![0] + i)!),

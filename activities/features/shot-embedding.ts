@@ -1,16 +1,12 @@
-import os from 'node:os';
 import { z } from 'zod';
 import { BadInputError, defineFeature } from '../../lib/features/definition.ts';
 import { sharedModelRunner } from '../../lib/matchcut/model-runners.ts';
 import { SAMPLE_POSITIONS, sampleFrames } from '../../lib/matchcut/shot-frames.ts';
-import { decodePictures } from '../../lib/media/reader.ts';
+import { scanDerivative } from '../../lib/media/derivative-scan.ts';
 import { objectRefSchema } from '../../lib/objects/store.ts';
 import { createVectorMatrix } from '../../lib/vector/matrix.ts';
 import { writeVectorMatrix } from '../../lib/vector/matrix-file.ts';
 import type { ShotsValue } from './shots.ts';
-import type videoRecipe from './video-360p-h264.ts';
-
-type VideoDerivative = z.infer<(typeof videoRecipe)['output']>;
 
 export const shotEmbeddingValue = z.object({
   /** Vector matrix: one row per picture shot (blank shots have none), `parts` model outputs concatenated. */
@@ -56,7 +52,6 @@ export function shotEmbeddingFeature(spec: ShotEmbeddingSpec) {
     async compute(ctx) {
       const shots = ctx.inputs.shots!.value as ShotsValue;
       const video = ctx.inputs['video-360p-h264']!;
-      const d = video.value as VideoDerivative;
       const picture = shots.shots.flatMap((s, shot) => (s.blank ? [] : [{ ...s, shot }]));
       if (picture.length === 0) throw new BadInputError('every shot is blank: there is no picture to embed');
       const runner = await sharedModelRunner(spec.model);
@@ -76,7 +71,6 @@ export function shotEmbeddingFeature(spec: ShotEmbeddingSpec) {
           slots.set(f, [...(slots.get(f) ?? []), row * parts + part]);
         });
       });
-      const last = Math.max(...slots.keys());
       const { width, height } = runner.manifest.input;
       const batchSize = 32;
       let batch: { frame: number; pixels: Uint8Array }[] = [];
@@ -85,37 +79,24 @@ export function shotEmbeddingFeature(spec: ShotEmbeddingSpec) {
         if (batch.length === 0) return;
         const out = await runner.embed(batch.map((b) => b.pixels));
         batch.forEach((b, i) => {
-          for (const slot of slots.get(b.frame)!)
+          for (const slot of slots.get(b.frame)!) {
             data.set(out.subarray(i * partDim, (i + 1) * partDim), slot * partDim);
+          }
         });
         embedded += batch.length;
         ctx.heartbeat({ stage: 'embed', frames: embedded, of: slots.size });
         batch = [];
       };
-      let index = 0;
-      for await (const p of decodePictures(
-        ctx.tools,
-        await ctx.objects.localPath({ uri: video.objectUri! }),
-        d,
-        {
-          width,
-          height,
-          pixelFormat: 'rgb24',
-          fit: 'stretch',
-          signal: ctx.signal,
-          inputArgs: ['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
+      await scanDerivative(
+        ctx,
+        video,
+        { width, height, pixelFormat: 'rgb24', wanted: slots.keys(), stage: `shot-embedding:${spec.model}` },
+        async (frame, pixels) => {
+          batch.push({ frame, pixels });
+          if (batch.length >= batchSize) await flush();
         },
-      )) {
-        if (slots.has(index)) batch.push({ frame: index, pixels: new Uint8Array(p.data as Uint8Array) });
-        if (batch.length >= batchSize) await flush();
-        if (++index > last) break;
-      }
+      );
       await flush();
-      if (embedded !== slots.size) {
-        throw new Error(
-          `shot-embedding: the derivative ended after ${index} frames; ${slots.size} were sampled`,
-        );
-      }
       const matrix = createVectorMatrix({
         dim,
         rows: data,

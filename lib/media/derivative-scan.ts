@@ -1,0 +1,64 @@
+// One sequential pass over a standardized video derivative for features that need some of its frames (shot
+// representatives, thumbnails, motion pairs): every picture is decoded and scaled by ffmpeg, the wanted ones are
+// handed to the caller with their frame index, and the pass stops after the last wanted frame. Cheaper than a
+// seek per frame: a seek decodes from the previous keyframe anyway.
+import os from 'node:os';
+import type { FeatureContext, StoredInput } from '../features/definition.ts';
+import type { PixelFormat } from './pixels.ts';
+import { decodePictures } from './reader.ts';
+
+export interface DerivativeScan {
+  width: number;
+  height: number;
+  pixelFormat: PixelFormat;
+  /** Frames to hand out (any order, duplicates fine). */
+  wanted: Iterable<number>;
+  /** Named in heartbeats and errors. */
+  stage: string;
+}
+
+/** The derivative's size and frame count, as the video recipe's value records them. */
+interface DerivativeValue {
+  width: number;
+  height: number;
+  frameRate: string;
+  frames: number;
+}
+
+/**
+ * Calls `onFrame(index, pixels)` for each wanted frame in frame order (awaiting it: the decode waits) and returns
+ * how many were handed out. `pixels` belongs to the caller. Throws when the derivative ends early.
+ */
+export async function scanDerivative(
+  ctx: Pick<FeatureContext<unknown>, 'tools' | 'objects' | 'signal' | 'heartbeat'>,
+  video: StoredInput,
+  scan: DerivativeScan,
+  onFrame: (index: number, pixels: Uint8Array) => void | Promise<void>,
+): Promise<number> {
+  const wanted = new Set(scan.wanted);
+  if (wanted.size === 0) return 0;
+  const last = Math.max(...wanted);
+  const d = video.value as DerivativeValue;
+  let index = 0;
+  let handed = 0;
+  for await (const p of decodePictures(ctx.tools, await ctx.objects.localPath({ uri: video.objectUri! }), d, {
+    width: scan.width,
+    height: scan.height,
+    pixelFormat: scan.pixelFormat,
+    fit: 'stretch',
+    signal: ctx.signal,
+    // One decoder thread fewer than the cores: the other runs the feature's own work on what arrives.
+    inputArgs: ['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
+  })) {
+    if (wanted.has(index)) {
+      await onFrame(index, new Uint8Array(p.data as Uint8Array));
+      handed++;
+    }
+    if (index % 2000 === 0) ctx.heartbeat({ stage: scan.stage, frame: index, of: last + 1 });
+    if (++index > last) break;
+  }
+  if (index <= last) {
+    throw new Error(`${scan.stage}: the derivative ended after ${index} frames, frame ${last} was wanted`);
+  }
+  return handed;
+}
