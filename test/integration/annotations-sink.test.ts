@@ -70,7 +70,8 @@ describe('annotations sink through the mesh', () => {
     store = AnnotationStore.connect(resolveDatabaseUrl(s.config), { poolSize: 4 });
     title = await rendering;
     const objects = new FsObjectStore(`${s.config.dataDir}/objects`);
-    asset = (await ingestFile(s.db, objects, title.video, TITLE)).hash;
+    const video = await taggedCopy(tools, title.video, corpus.root, 'sink-title.mp4');
+    asset = (await ingestFile(s.db, objects, video, TITLE)).hash;
   });
   after(async () => {
     await store?.close();
