@@ -23,6 +23,7 @@ import { insertValue } from '../../lib/store/values.ts';
 import { mediamesh } from '../support/cli.ts';
 import { CorpusTitleFixture } from '../support/corpus-title.ts';
 import { randomEntityKey, TestWorkers } from '../support/harness.ts';
+import { taggedCopy } from '../support/tagged-copy.ts';
 
 const TITLE = 'ann-corpus';
 const workers = new TestWorkers('annotations');
