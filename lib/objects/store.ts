@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -105,6 +106,7 @@ export class FsObjectStore implements ObjectStore {
     const tmp = await this.#tempPath();
     const hash = crypto.createHash('sha256');
     let sizeBytes = 0;
+    const out = fs.createWriteStream(tmp, { flags: 'wx' });
     try {
       await pipeline(
         source,
@@ -115,10 +117,13 @@ export class FsObjectStore implements ObjectStore {
             yield chunk;
           }
         },
-        fs.createWriteStream(tmp, { flags: 'wx' }),
+        out,
       );
       return await this.#commit(tmp, hash.digest('hex'), sizeBytes);
     } catch (err) {
+      // A source that fails at once can beat the file's asynchronous open: wait for the stream to close, so the
+      // file exists (or never will) before it is removed.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       await fs.promises.rm(tmp, { force: true });
       throw err;
     }
