@@ -16,6 +16,7 @@ import {
   type MatchCutRequest,
 } from '../lib/matchcut/request.ts';
 import { type AssetSpan, assetShot, loadTitleMatrix } from '../lib/matchcut/title-matrix.ts';
+import { parseRational, ratio } from '../lib/media/timing.ts';
 import type { ObjectStore } from '../lib/objects/store.ts';
 import type { Db } from '../lib/store/db.ts';
 import { findCurrentValue, insertValue } from '../lib/store/values.ts';
@@ -53,11 +54,6 @@ export const matchCutAnswerSchema = z.object({
 });
 
 export type MatchCutAnswer = z.infer<typeof matchCutAnswerSchema>;
-
-function rate(frameRate: string): number {
-  const [n, d] = frameRate.split('/').map(Number);
-  return n! / (d || 1);
-}
 
 export function makeMatchCutActivities(deps: {
   db: Db;
@@ -174,7 +170,7 @@ export function makeMatchCutActivities(deps: {
       }
       const sideOf = (title: string, shot: number, frames: [number, number]) => {
         const { span, shot: local } = assetShot(spans.get(title)!, shot);
-        const fps = rate(span.frameRate);
+        const fps = ratio(parseRational(span.frameRate)!);
         return {
           title,
           asset: span.asset,
