@@ -1,19 +1,12 @@
 // Deterministic synthetic annotations for tests and benchmarks: titles → assets → shots, with one run per
 // (producer, asset) of the built-in schemas: shot@1 (with a vector), dedup-group@1, match-pair@1 and
 // text-region@1 (boxes and polygons). Values are drawn from small sets on purpose so sorts have ties.
+import { seededRandom } from '../matchcut/random.ts';
 import { type AnnotationInput, type RunInput, shotEntityId } from './annotation.ts';
 import type { Condition, Region, SortItem } from './query.ts';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded numbers (mulberry32): the same seed gives the same data on every machine. */
+export const rng = seededRandom;
 
 export interface SyntheticOptions {
   seed?: number;
