@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { TitleStatus__Output } from '../generated/mediamesh/v1/TitleStatus.ts';
 import type { TriggerServiceClient } from '../generated/mediamesh/v1/TriggerService.ts';
 import { channelOptions, loadTriggerPackage } from './proto.ts';
+import { bearerMetadata, unaryCall } from './unary.ts';
 
 type UnaryMethod = 'Trigger' | 'Recompute' | 'GetStatus' | 'GetFeatureValue' | 'ListFeatures';
 
@@ -21,28 +22,14 @@ export class TriggerApi {
     );
   }
 
-  metadata(): grpc.Metadata {
-    const md = new grpc.Metadata();
-    if (this.token) md.set('authorization', `Bearer ${this.token}`);
-    return md;
-  }
-
   call<Req, Res>(method: UnaryMethod, request: Req, timeoutMs = 30_000): Promise<Res> {
-    const fn = this.raw[method] as unknown as (
-      req: Req,
-      md: grpc.Metadata,
-      opts: grpc.CallOptions,
-      cb: (err: grpc.ServiceError | null, res: Res) => void,
-    ) => void;
-    return new Promise((resolve, reject) =>
-      fn.call(this.raw, request, this.metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
-        err ? reject(err) : resolve(res),
-      ),
-    );
+    return unaryCall(this.raw, method, request, this.token, timeoutMs);
   }
 
   watchStatus(titleId: string, timeoutMs: number): grpc.ClientReadableStream<TitleStatus__Output> {
-    return this.raw.WatchStatus({ titleId }, this.metadata(), { deadline: Date.now() + timeoutMs });
+    return this.raw.WatchStatus({ titleId }, bearerMetadata(this.token), {
+      deadline: Date.now() + timeoutMs,
+    });
   }
 
   close(): void {

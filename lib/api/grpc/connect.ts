@@ -7,7 +7,7 @@ export class ApiNotConfiguredError extends Error {
 }
 
 /** MEDIAMESH_API_ADDRESS / MEDIAMESH_API_TOKEN when set, else the embedded api that `mediamesh up` started. */
-export function connectApi(config: Config): TriggerApi {
+export function apiEndpoint(config: Config): { address: string; token: string | undefined } {
   const { api } = readState(config.dataDir);
   const address = config.api.address ?? (api ? `127.0.0.1:${api.grpcPort}` : undefined);
   if (!address) {
@@ -15,5 +15,11 @@ export function connectApi(config: Config): TriggerApi {
       'no gRPC API to talk to: run `mediamesh up`, or set MEDIAMESH_API_ADDRESS',
     );
   }
-  return new TriggerApi(address, config.api.clientToken ?? api?.token);
+  return { address, token: config.api.clientToken ?? api?.token };
+}
+
+/** The TriggerService of the configured api. */
+export function connectApi(config: Config): TriggerApi {
+  const { address, token } = apiEndpoint(config);
+  return new TriggerApi(address, token);
 }

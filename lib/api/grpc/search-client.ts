@@ -1,13 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../../config/config.ts';
 import type { Annotation, EntityType, SearchResult } from '../../search/index.ts';
-import { readState } from '../../stack/state.ts';
 import type { Annotation__Output } from '../generated/mediamesh/v1/Annotation.ts';
 import type { ListSchemasResponse__Output } from '../generated/mediamesh/v1/ListSchemasResponse.ts';
 import type { SearchResponse__Output } from '../generated/mediamesh/v1/SearchResponse.ts';
 import type { SearchServiceClient } from '../generated/mediamesh/v1/SearchService.ts';
-import { ApiNotConfiguredError } from './connect.ts';
+import { apiEndpoint } from './connect.ts';
 import { channelOptions, loadSearchPackage } from './proto.ts';
+import { unaryCall } from './unary.ts';
 
 /** A proto annotation back in the library's shape (payload parsed, empty strings → null), as HTTP returns it. */
 export function fromProtoAnnotation(a: Annotation__Output): Annotation {
@@ -80,19 +80,7 @@ export class SearchApi {
   }
 
   #call<Req, Res>(method: Method, request: Req, timeoutMs: number): Promise<Res> {
-    const md = new grpc.Metadata();
-    if (this.token) md.set('authorization', `Bearer ${this.token}`);
-    const fn = this.raw[method] as unknown as (
-      req: Req,
-      md: grpc.Metadata,
-      opts: grpc.CallOptions,
-      cb: (err: grpc.ServiceError | null, res: Res) => void,
-    ) => void;
-    return new Promise((resolve, reject) =>
-      fn.call(this.raw, request, md, { deadline: Date.now() + timeoutMs }, (err, res) =>
-        err ? reject(err) : resolve(res),
-      ),
-    );
+    return unaryCall(this.raw, method, request, this.token, timeoutMs);
   }
 
   /** Runs a query: JSON text is sent as is (the server validates it), anything else is serialized first. */
@@ -114,13 +102,8 @@ export class SearchApi {
   }
 }
 
-/** MEDIAMESH_API_ADDRESS / MEDIAMESH_API_TOKEN when set, else the embedded api that `mediamesh up` started. */
+/** The SearchService of the configured api (see `apiEndpoint`). */
 export function connectSearchApi(config: Config): SearchApi {
-  const { api } = readState(config.dataDir);
-  const address = config.api.address ?? (api ? `127.0.0.1:${api.grpcPort}` : undefined);
-  if (!address)
-    throw new ApiNotConfiguredError(
-      'no gRPC API to talk to: run `mediamesh up`, or set MEDIAMESH_API_ADDRESS',
-    );
-  return new SearchApi(address, config.api.clientToken ?? api?.token);
+  const { address, token } = apiEndpoint(config);
+  return new SearchApi(address, token);
 }
