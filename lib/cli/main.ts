@@ -24,7 +24,7 @@ import { openSession } from './context.ts';
 import { renderDemo, runDemo, sampleMediaDir } from './demo.ts';
 import { runDoctor } from './doctor.ts';
 import { renderMatchCut, runMatchCut } from './matchcut.ts';
-import { framesCommand, mediaCommand, RECIPES, renderMedia } from './media.ts';
+import { type FramesCommandOptions, framesCommand, mediaCommand, RECIPES, renderMedia } from './media.ts';
 import { searchCommand } from './search.ts';
 import { collectStatus, renderStatus } from './status.ts';
 
@@ -350,30 +350,15 @@ program
     'rgb24 (default), rgbp, rgbpf32, bgr24, rgba, gray, gray16le, grayf32le, yuv420p',
   )
   .requiredOption('--out <file>', "where to write the raw frames, '-' for stdout")
-  .action(
-    async (
-      asset: string,
-      opts: {
-        start?: number;
-        end?: number;
-        width?: number;
-        height?: number;
-        fps?: number;
-        pixFmt?: string;
-        out: string;
-      },
-    ) => {
-      const s = await openSession();
-      try {
-        const r = await framesCommand(s, asset, opts);
-        process.stderr.write(
-          `${r.frames} frames, ${r.width}×${r.height} ${r.pixelFormat}, ${r.bytes} bytes\n`,
-        );
-      } finally {
-        await s.close();
-      }
-    },
-  );
+  .action(async (asset: string, opts: FramesCommandOptions) => {
+    const s = await openSession();
+    try {
+      const r = await framesCommand(s, asset, opts);
+      process.stderr.write(`${r.frames} frames, ${r.width}×${r.height} ${r.pixelFormat}, ${r.bytes} bytes\n`);
+    } finally {
+      await s.close();
+    }
+  });
 
 program
   .command('features')

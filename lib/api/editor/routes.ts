@@ -10,33 +10,22 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import type { MatchCutAnswer } from '../../../activities/matchcut.ts';
 import type { TitleStatus } from '../../../workflows/title.ts';
-import type { Config } from '../../config/config.ts';
-import type { Logger } from '../../config/log.ts';
 import { BadInputError } from '../../features/definition.ts';
 import { titleWorkflowId } from '../../features/refs.ts';
-import type { FeatureRegistry } from '../../features/registry.ts';
 import { readMatchCutAnswer, startMatchCut } from '../../matchcut/client.ts';
 import type { MatchCutProgress } from '../../matchcut/request.ts';
-import type { ObjectStore } from '../../objects/store.ts';
-import type { Db } from '../../store/db.ts';
 import { titleIdSchema } from '../../triggers/title-rule.ts';
+import type { TriggerServiceDeps } from '../grpc/trigger-service.ts';
 import { type HttpRoute, send } from '../http.ts';
 import { badRequest, HttpError, handled, notFound, parseWith, queryObject, readJson } from './http-util.ts';
 import { EditorMedia, type Span } from './media.ts';
 
-export interface EditorDeps {
-  db: Db;
-  client: Client;
-  config: Config;
-  registry: FeatureRegistry;
-  objects: ObjectStore;
-  log: Logger;
-}
+/** The editor needs what the TriggerService does: the store, Temporal, config, features, objects, a logger. */
+export type EditorDeps = TriggerServiceDeps;
 
 const REPR_PREFIX = 'matchcut-repr:';
 const MAX_TITLES = 50;
