@@ -1,26 +1,14 @@
 // On-screen text per shot: PP-OCRv4 detection (lib/models/ppocr-det.ts) on one frame of each shot, boxes
-// normalized to the frame. The session is opened once per process and shared by every activity in it, like
-// lib/matchcut/model-runners.ts does for the embedding models.
-import { loadConfig } from '../config/config.ts';
+// normalized to the frame. The session is opened once per process and shared by every activity in it, like every
+// model (lib/models/shared-runner.ts).
 import { type DetectTextOptions, detectText, ppocrDetManifest } from '../models/ppocr-det.ts';
 import type { RgbPicture } from '../models/preprocess.ts';
-import { type ModelRunner, openModelRunner } from '../models/runner.ts';
-
-let detector: Promise<ModelRunner> | undefined;
+import type { ModelRunner } from '../models/runner.ts';
+import { sharedModelRunnerFor } from '../models/shared-runner.ts';
 
 /** The process's PP-OCRv4 detection session (opened on first use; a failed open is retried next time). */
 export function sharedTextDetector(): Promise<ModelRunner> {
-  if (!detector) {
-    const config = loadConfig(process.env);
-    const manifest = ppocrDetManifest();
-    detector = openModelRunner(manifest, {
-      executionProviders: manifest.executionProviders ?? config.models.executionProviders,
-    });
-    detector.catch(() => {
-      detector = undefined;
-    });
-  }
-  return detector;
+  return sharedModelRunnerFor(ppocrDetManifest());
 }
 
 /** A text region, normalized to the frame: 0..1 from the top-left corner. */

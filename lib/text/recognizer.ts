@@ -7,11 +7,11 @@
 // lines, 6624 a space.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '../config/config.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 import { ppocrDetModelPath } from '../models/ppocr-det.ts';
 import { picturesToTensor, type RgbPicture, resizeRgb } from '../models/preprocess.ts';
-import { type ModelRunner, openModelRunner } from '../models/runner.ts';
+import type { ModelRunner } from '../models/runner.ts';
+import { sharedModelRunnerFor } from '../models/shared-runner.ts';
 
 const HEIGHT = 48;
 const MIN_WIDTH = 320;
@@ -53,23 +53,18 @@ export interface Recognizer {
 }
 
 async function openRecognizer(): Promise<Recognizer> {
-  const config = loadConfig(process.env);
   const manifest = ppocrRecManifest();
   const dictionary = await fs.readFile(
     path.join(path.dirname(ppocrRecModelPath()), 'ppocr_keys_v1.txt'),
     'utf8',
   );
   const classes = ['', ...dictionary.split('\n').filter((l) => l.length > 0), ' '];
-  const runner = await openModelRunner(manifest, {
-    executionProviders: manifest.executionProviders ?? config.models.executionProviders,
-  });
   if (classes.length !== manifest.output.dim) {
-    await runner.close();
     throw new Error(
       `ppocr-rec: the dictionary gives ${classes.length} classes, the model has ${manifest.output.dim}`,
     );
   }
-  return { runner, classes };
+  return { runner: await sharedModelRunnerFor(manifest), classes };
 }
 
 let shared: Promise<Recognizer> | undefined;
