@@ -1,6 +1,7 @@
 // The QC gate: a full decode check plus rules over the metadata snapshot, giving a verdict with specific reasons.
 // Hard reasons reject (quarantine) the asset; soft ones are normalized by the recipes and recorded.
 import { z } from 'zod';
+import { objectRefSchema } from '../objects/store.ts';
 import { isHdr, isInterlaced, type MediaMetadata, standardRateOf } from './metadata.ts';
 import { type FfmpegProgress, runFfmpeg } from './process.ts';
 import { formatRational, parseRational, ratio } from './timing.ts';
@@ -53,10 +54,25 @@ export const decodeCheckSchema = z.object({
 });
 export type DecodeCheck = z.infer<typeof decodeCheckSchema>;
 
+/**
+ * A derivative the QC gate wrote while it decoded (one decode instead of two). The recipe adopts it only when its
+ * own recipe id, ffmpeg and arguments are exactly these: the bytes are then the ones it would make itself.
+ */
+export const stagedDerivativeSchema = z.object({
+  recipe: z.string(),
+  ffmpeg: z.string(),
+  /** The exact ffmpeg arguments, with `{input}` and `{output}` for the paths. */
+  args: z.array(z.string()),
+  object: objectRefSchema,
+});
+export type StagedDerivative = z.infer<typeof stagedDerivativeSchema>;
+
 export const verdictSchema = z.object({
   status: z.enum(['pass', 'normalize', 'reject']),
   reasons: z.array(reasonSchema),
   decode: decodeCheckSchema.nullable(),
+  /** Derivatives made during the decode check; none for a rejected asset. */
+  staged: z.array(stagedDerivativeSchema),
 });
 export type QcVerdict = z.infer<typeof verdictSchema>;
 
@@ -64,8 +80,9 @@ const TRUNCATION = /partial file|ended prematurely|moov atom not found|stream en
 const MISSING_DECODER = /Decoder \(codec [^)]*\) not found|Unsupported codec|unknown codec/i;
 const CONTEXT = /^\[([^\] ]+) @ 0x[0-9a-f]+\]/;
 const STREAM_ERROR = /Error while decoding stream #\d+:(\d+)/;
-// Complaints of the null output or the filter graph, not of a decoder: timestamps, end of a frameless input.
-const NOT_DECODING = /^\[null @|to muxer|Error marking filters|Cannot determine format of input stream/;
+// Complaints of the outputs (null, or a derivative written on the way: encoder, muxer, filters), not of a decoder.
+const NOT_DECODING =
+  /^\[(null|mp4|libx264|swscaler|Parsed_\S+|graph [^@]*) @|to muxer|Error marking filters|Cannot determine format of input stream/;
 
 /** A decode check that found nothing wrong in `frames` frames. */
 export function cleanDecodeCheck(frames: number): DecodeCheck {
@@ -82,13 +99,15 @@ export function cleanDecodeCheck(frames: number): DecodeCheck {
 
 /**
  * Decodes the main video stream and every audio stream to nowhere, counting the errors each decoder reports.
- * Never throws for bad media (that is what it measures); throws only when cancelled.
+ * `alsoWrite` adds output arguments of one more output fed by the same decode (a derivative made on the way);
+ * a failure of that output makes `fatal` non-null like any other. Never throws for bad media (that is what it
+ * measures); throws only when cancelled.
  */
 export async function decodeCheck(
   tools: MediaTools,
   file: string,
   meta: MediaMetadata,
-  opts: { signal?: AbortSignal; onProgress?: (p: FfmpegProgress) => void } = {},
+  opts: { signal?: AbortSignal; onProgress?: (p: FfmpegProgress) => void; alsoWrite?: string[] } = {},
 ): Promise<DecodeCheck> {
   const video = meta.video!;
   const audioIndexes = new Set(meta.audio.map((a) => a.streamIndex));
@@ -118,7 +137,20 @@ export async function decodeCheck(
   try {
     const { progress } = await runFfmpeg(
       tools.ffmpeg,
-      ['-v', 'error', '-i', file, ...maps, '-fps_mode', 'passthrough', '-f', 'null', '-'],
+      // The null output comes first: ffmpeg's progress counts the first video output's frames, all of them here.
+      [
+        '-v',
+        'error',
+        '-i',
+        file,
+        ...maps,
+        '-fps_mode',
+        'passthrough',
+        '-f',
+        'null',
+        '-',
+        ...(opts.alsoWrite ?? []),
+      ],
       {
         signal: opts.signal,
         stallMs: 120_000,
@@ -316,7 +348,11 @@ function normalizations(meta: MediaMetadata): QcReason[] {
 }
 
 /** The verdict (pure): hard reasons reject, soft ones are normalized; `decode` is null when it was not run. */
-export function qcVerdict(meta: MediaMetadata, decode: DecodeCheck | null): QcVerdict {
+export function qcVerdict(
+  meta: MediaMetadata,
+  decode: DecodeCheck | null,
+  staged: StagedDerivative[] = [],
+): QcVerdict {
   const reasons = structuralFailures(meta);
   if (decode) {
     for (const r of decodeFindings(meta, decode)) {
@@ -329,7 +365,7 @@ export function qcVerdict(meta: MediaMetadata, decode: DecodeCheck | null): QcVe
     : reasons.length > 0
       ? 'normalize'
       : 'pass';
-  return { status, reasons, decode };
+  return { status, reasons, decode, staged: status === 'reject' ? [] : staged };
 }
 
 /** Whether a decode check can tell us anything: there is a video stream to decode. */

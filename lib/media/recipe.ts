@@ -55,6 +55,25 @@ export function acceptedVerdict(ctx: FeatureContext<unknown>): QcVerdict {
   return verdict;
 }
 
+/**
+ * The derivative the QC gate wrote on its decode pass, when it is exactly what this recipe would write (same recipe
+ * id, ffmpeg and arguments) and still in the store.
+ */
+async function stagedByQc(
+  ctx: FeatureContext<unknown>,
+  verdict: QcVerdict | undefined,
+  wanted: { recipe: string; ffmpeg: string; args: string[] },
+): Promise<ObjectRef | null> {
+  const match = (verdict?.staged ?? []).find(
+    (s) =>
+      s.recipe === wanted.recipe &&
+      s.ffmpeg === wanted.ffmpeg &&
+      s.args.length === wanted.args.length &&
+      s.args.every((a, i) => a === wanted.args[i]),
+  );
+  return match && (await ctx.objects.has(match.object.sha256)) ? match.object : null;
+}
+
 export const metadataInput = (ctx: FeatureContext<unknown>) =>
   ctx.inputs['media-metadata']!.value as MediaMetadata;
 
@@ -101,27 +120,23 @@ export function defineRecipe<S extends z.ZodRawShape>(spec: RecipeSpec<S>) {
     async compute(ctx) {
       const verdict = spec.dependencies.includes('media-qc') ? acceptedVerdict(ctx) : undefined;
       const plan = await spec.plan(ctx);
-      // The QC gate decoded this input, so an ffmpeg failure here is worth retrying (MediaToolError is).
-      const produced = await produceObject(
-        ctx,
-        `${recipe}-${ctx.entityKey}`,
-        plan.args,
-        plan.expectedDurationSec,
-      );
-      const file = await ctx.objects.localPath(produced.object);
-      const facts = await plan.facts(file, ctx.tools, ctx.signal);
       let recorded = plan.args('{output}');
       for (const [placeholder, path] of Object.entries(plan.placeholders)) {
         recorded = recorded.map((a) => a.replaceAll(path, placeholder));
       }
-      ctx.log.info(
-        { recipe, object: produced.object.uri, frames: produced.progress.frame },
-        'derivative stored',
-      );
+      const ffmpeg = await toolVersion(ctx.tools.ffmpeg);
+      const staged = await stagedByQc(ctx, verdict, { recipe, ffmpeg, args: recorded });
+      // The QC gate decoded this input, so an ffmpeg failure here is worth retrying (MediaToolError is).
+      const object =
+        staged ??
+        (await produceObject(ctx, `${recipe}-${ctx.entityKey}`, plan.args, plan.expectedDurationSec)).object;
+      const file = await ctx.objects.localPath(object);
+      const facts = await plan.facts(file, ctx.tools, ctx.signal);
+      ctx.log.info({ recipe, object: object.uri, staged: !!staged }, 'derivative stored');
       return {
-        object: produced.object,
+        object,
         recipe,
-        ffmpeg: await toolVersion(ctx.tools.ffmpeg),
+        ffmpeg,
         args: recorded,
         normalized: (verdict?.reasons ?? [])
           .filter((r) => r.severity === 'soft' && spec.handles.includes(r.code))

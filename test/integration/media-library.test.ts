@@ -14,7 +14,7 @@ import mediaQc from '../../activities/features/media-qc.ts';
 import videoRecipe from '../../activities/features/video-360p-h264.ts';
 import type { AnyFeature } from '../../lib/features/definition.ts';
 import { type MediaMetadata, probeMetadata } from '../../lib/media/metadata.ts';
-import { decodeCheck, qcVerdict, worthDecoding } from '../../lib/media/qc.ts';
+import { decodeCheck, type QcVerdict, qcVerdict, worthDecoding } from '../../lib/media/qc.ts';
 import { AudioReader, decodePictures, readImage, VideoReader } from '../../lib/media/reader.ts';
 import { readSubtitleStream } from '../../lib/media/subtitles.ts';
 import { parseRational } from '../../lib/media/timing.ts';
@@ -118,6 +118,14 @@ describe('the corrupt-input suite and the soft cases: one verdict each', () => {
       const meta = await probeMetadata(tools, file);
       const verdict = qcVerdict(meta, worthDecoding(meta) ? await decodeCheck(tools, file, meta) : null);
       assert.equal(verdict.status, expected.status, JSON.stringify(verdict.reasons));
+      // The feature's decode pass also writes the derivative: same verdict, and a derivative only for accepted input.
+      const gate = (await runLocally([mediaMetadata, mediaQc], file, { objects, tools })).values['media-qc']!
+        .value as QcVerdict;
+      assert.deepEqual(
+        gate.reasons.map((r) => r.code),
+        verdict.reasons.map((r) => r.code),
+      );
+      assert.equal(gate.staged.length, expected.status === 'reject' ? 0 : 1);
       const severity = expected.status === 'reject' ? 'hard' : 'soft';
       assert.deepEqual(
         verdict.reasons.filter((r) => r.severity === severity).map((r) => r.code),
@@ -149,10 +157,33 @@ describe('standardization recipes', () => {
         assert.equal(ra.object.sha256, rb.object.sha256, `${recipe} is bit-exact`);
         assert.equal((await sha256File(await objects.localPath(ra.object))).sha256, ra.object.sha256);
       }
-      const v = a.values['video-360p-h264']!.value as VideoValue & { args: string[]; ffmpeg: string };
+      const v = a.values['video-360p-h264']!.value as VideoValue & {
+        args: string[];
+        ffmpeg: string;
+        object: { sha256: string };
+      };
       assert.ok(v.args.includes('{input}') && v.args.includes('{output}'), 'provenance without local paths');
       assert.match(v.ffmpeg, /^ffmpeg version /);
-      assert.ok(a.heartbeats.some((h) => (h as { stage?: string }).stage?.startsWith('video-360p-h264@1')));
+      const verdict = a.values['media-qc']!.value as QcVerdict;
+      assert.deepEqual(
+        verdict.staged.map((d) => [d.recipe, d.object.sha256, d.args]),
+        [['video-360p-h264@1', v.object.sha256, v.args]],
+        'the QC decode pass wrote the derivative the recipe adopted',
+      );
+      assert.ok(a.heartbeats.some((h) => (h as { stage?: string }).stage === 'decode+video-360p-h264@1'));
+      // The recipe's own transcode (no staged derivative) makes the same bytes.
+      const unstaged = { ...a.values['media-qc']!, value: { ...verdict, staged: [] } };
+      const alone = await runLocally(
+        [videoRecipe],
+        file,
+        { objects: other, tools },
+        { ...a.values, 'media-qc': unstaged },
+      );
+      const made = alone.values['video-360p-h264']!.value as { object: { sha256: string } };
+      assert.equal(made.object.sha256, v.object.sha256, 'transcoding alone gives the staged bytes');
+      assert.ok(
+        alone.heartbeats.some((h) => (h as { stage?: string }).stage?.startsWith('video-360p-h264@1')),
+      );
       assert.deepEqual(fs.readdirSync(objects.scratchDir), [], 'no work files left');
     } finally {
       fs.rmSync(path.dirname(other.scratchDir), { recursive: true, force: true });

@@ -136,9 +136,10 @@ describe('media features through the mesh', () => {
       ...['-map', '0:v', '-c', 'copy', long],
     ]);
     const key = await ingest(long);
-    await run('media-qc', key);
+    await run('media-metadata', key);
+    // The QC gate's decode pass writes the 360p derivative: that is the transcode to interrupt.
     const handle = await startFeature(s.client, s.config, s.registry, {
-      feature: 'video-360p-h264',
+      feature: 'media-qc',
       entityKey: key,
     });
     const scratch = objects.scratchDir;
@@ -146,7 +147,7 @@ describe('media features through the mesh', () => {
       fs.existsSync(scratch)
         ? fs.readdirSync(scratch).filter((f) => f.startsWith(`video-360p-h264@1-${key}`))
         : [];
-    let progress: { frame?: number; fraction?: number } = {};
+    let progress: { frame?: number; fraction?: number; stage?: string } = {};
     for (let i = 0; i < 200 && !(progress.frame! > 0); i++) {
       await sleep(100);
       const desc = await handle.describe();
@@ -154,15 +155,15 @@ describe('media features through the mesh', () => {
       if (payload) progress = JSON.parse(Buffer.from(payload).toString('utf8'));
     }
     assert.ok(
-      progress.frame! > 0 && progress.fraction! < 1,
-      `transcode under way: ${JSON.stringify(progress)}`,
+      progress.frame! > 0 && progress.fraction! < 1 && progress.stage === 'decode+video-360p-h264@1',
+      `decode and transcode under way: ${JSON.stringify(progress)}`,
     );
     assert.equal(partials().length, 1, 'one partial file being written');
     workers.kill('cpu');
     await sleep(500);
     assert.equal(partials().length, 1, 'the dead worker left its partial file');
     workers.start('cpu');
-    const ref = await handle.result();
+    await handle.result();
     assert.deepEqual(partials(), [], 'the retry swept the dead partial file and cleaned up its own');
     const started = (await historyEvents(handle.workflowId)).filter(
       (e) => e.activityTaskStartedEventAttributes,
@@ -172,6 +173,10 @@ describe('media features through the mesh', () => {
       2,
       'completed on the second try',
     );
+    const verdict = (await value('media-qc', key)).value as QcVerdict;
+    assert.equal(verdict.decode?.framesDecoded, 3000, 'the retry decoded every frame');
+    const ref = await run('video-360p-h264', key);
+    assert.equal(ref.objectUri, verdict.staged[0]?.object.uri, 'the recipe adopted the staged derivative');
     const local = await runLocally([mediaMetadata, mediaQc, videoRecipe], long, {
       objects: new FsObjectStore(path.join(fixtures.dir, 'local-store')),
       tools,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { audioPlan } from '../../activities/features/audio-16k-mono.ts';
-import { videoPlan } from '../../activities/features/video-360p-h264.ts';
 import { buildSnapshot } from '../../lib/media/metadata.ts';
 import { geometry } from '../../lib/media/reader.ts';
+import { videoPlan } from '../../lib/media/video-plan.ts';
 
 const meta = (video: Record<string, unknown> | null, extra: Record<string, unknown>[] = [], format = {}) =>
   buildSnapshot(
