@@ -20,7 +20,14 @@ import { parseRational, ratio } from '../lib/media/timing.ts';
 import type { ObjectStore } from '../lib/objects/store.ts';
 import type { Db } from '../lib/store/db.ts';
 import { findCurrentValue, insertValue } from '../lib/store/values.ts';
+import type { MatchcutReprValue } from './features/matchcut-repr.ts';
 import { badInput } from './resolve.ts';
+
+function emptyReprReason(v: MatchcutReprValue): string {
+  return v.skipped > 0
+    ? `no ${v.flavor} representation: none of its ${v.skipped} kept shots has anything to match on`
+    : `no ${v.flavor} representation: no picture shots (every shot is blank)`;
+}
 
 const range = z.tuple([z.number(), z.number()]);
 const side = {
@@ -108,8 +115,22 @@ export function makeMatchCutActivities(deps: {
         where: { id: { in: input.reprs.map((r) => BigInt(r.valueId)) } },
       });
       const byId = new Map(rows.map((r) => [r.id.toString(), r]));
+      // An asset whose representation is empty (blank shots only; only static ones for motion) has nothing to
+      // match: it is listed beside the assets that have no representation at all.
+      const reprValue = (valueId: string) => byId.get(valueId)!.value as MatchcutReprValue;
+      const scored = input.reprs.filter((r) => reprValue(r.valueId).rows > 0);
+      const skipped = [
+        ...input.skipped,
+        ...input.reprs
+          .filter((r) => reprValue(r.valueId).rows === 0)
+          .map((r) => ({
+            titleId: r.titleId,
+            asset: r.asset,
+            reason: emptyReprReason(reprValue(r.valueId)),
+          })),
+      ].sort((a, b) => (a.titleId < b.titleId ? -1 : a.titleId > b.titleId ? 1 : 0));
       const reprsOf = (title: string) =>
-        input.reprs
+        scored
           .filter((r) => r.titleId === title)
           .map((r) => {
             const row = byId.get(r.valueId)!;
@@ -120,9 +141,9 @@ export function makeMatchCutActivities(deps: {
               frameRate: (row.value as { frameRate: string }).frameRate,
             };
           });
-      const titles = q.titles.filter((t) => input.reprs.some((r) => r.titleId === t));
+      const titles = q.titles.filter((t) => scored.some((r) => r.titleId === t));
       if (titles.length === 0) {
-        const reasons = input.skipped.map((s) => `${s.titleId}/${s.asset.slice(0, 12)}: ${s.reason}`);
+        const reasons = skipped.map((s) => `${s.titleId}/${s.asset.slice(0, 12)}: ${s.reason}`);
         throw badInput(`none of the titles has shots to match on ${plan.feature}: ${reasons.join('; ')}`);
       }
       const inputsHash = crypto
@@ -194,7 +215,7 @@ export function makeMatchCutActivities(deps: {
           a: sideOf(p.title1, p.shot1, p.frames1),
           b: sideOf(p.title2, p.shot2, p.frames2),
         })),
-        skipped: input.skipped,
+        skipped,
       };
       const execution = ctx.info.workflowExecution!;
       const { ref } = await insertValue(deps.db, {

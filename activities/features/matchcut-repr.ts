@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadInputError, type FeatureContext } from '../../lib/features/definition.ts';
+import type { FeatureContext } from '../../lib/features/definition.ts';
 import { objectRefSchema } from '../../lib/objects/store.ts';
 import { createVectorMatrix, type ShotRow } from '../../lib/vector/matrix.ts';
 import { writeVectorMatrix } from '../../lib/vector/matrix-file.ts';
@@ -10,7 +10,8 @@ import type { ShotsValue } from './shots.ts';
 export const matchcutReprValue = z.object({
   object: objectRefSchema,
   flavor: z.string(),
-  rows: z.number().int().positive(),
+  /** 0 when no kept shot has anything to match on (all blank, or all static for motion): an empty matrix. */
+  rows: z.number().int().nonnegative(),
   dim: z.number().int().positive(),
   /** Kept picture shots left out because the flavor has nothing to say about them (e.g. static for motion). */
   skipped: z.number().int().nonnegative(),
@@ -41,11 +42,6 @@ export async function storeRepr(
   skipped: number,
   info: Record<string, unknown> = {},
 ): Promise<MatchcutReprValue> {
-  if (rows.length === 0) {
-    throw new BadInputError(
-      `matchcut-repr:${flavor}: no shot to represent (${skipped} kept picture shots have nothing to match on)`,
-    );
-  }
   const data = new Float32Array(rows.length * dim);
   for (const [i, r] of rows.entries()) data.set(r.vector, i * dim);
   const matrix = createVectorMatrix({

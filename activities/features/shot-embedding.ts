@@ -9,7 +9,10 @@ import { writeVectorMatrix } from '../../lib/vector/matrix-file.ts';
 import type { ShotsValue } from './shots.ts';
 
 export const shotEmbeddingValue = z.object({
-  /** Vector matrix: one row per picture shot (blank shots have none), `parts` model outputs concatenated. */
+  /**
+   * Vector matrix: one row per picture shot (blank shots have none, so a title of blank shots has an empty
+   * matrix), `parts` model outputs concatenated.
+   */
   object: objectRefSchema,
   model: z.string(),
   modelVersion: z.number().int().positive(),
@@ -53,7 +56,6 @@ export function shotEmbeddingFeature(spec: ShotEmbeddingSpec) {
       const shots = ctx.inputs.shots!.value as ShotsValue;
       const video = ctx.inputs['video-360p-h264']!;
       const picture = shots.shots.flatMap((s, shot) => (s.blank ? [] : [{ ...s, shot }]));
-      if (picture.length === 0) throw new BadInputError('every shot is blank: there is no picture to embed');
       const runner = await sharedModelRunner(spec.model);
       if (runner.manifest.version !== spec.version) {
         throw new BadInputError(

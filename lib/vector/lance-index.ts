@@ -144,11 +144,14 @@ export class LanceVectorIndex implements VectorIndex {
     const newest = await this.newestValueId(t, v.entityKey);
     const valueId = BigInt(v.valueId);
     if (newest !== null && newest > valueId) return { points: 0, stale: true };
-    await t
-      .mergeInsert('id')
-      .whenMatchedUpdateAll({ where: 'target.value_id <= source.value_id' })
-      .whenNotMatchedInsertAll()
-      .execute(toArrowTable(v, schemaFor(v.dim)));
+    // A value with no vectors (a title of blank shots) only retires the entity's older ones.
+    if (v.shots.length > 0) {
+      await t
+        .mergeInsert('id')
+        .whenMatchedUpdateAll({ where: 'target.value_id <= source.value_id' })
+        .whenNotMatchedInsertAll()
+        .execute(toArrowTable(v, schemaFor(v.dim)));
+    }
     await t.delete(`entity_key = ${sql(v.entityKey)} AND value_id < ${valueId}`);
     return { points: v.shots.length, stale: false };
   }

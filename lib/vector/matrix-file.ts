@@ -98,7 +98,6 @@ export async function writeVectorMatrixStream(
   if (!dim.success) throw new MatrixError(`dim must be an integer in 1…65536, got ${layout.dim}`);
   const d = dim.data;
   const rows = layout.shots.length;
-  if (rows === 0) throw new MatrixError('a vector matrix needs at least one row');
   if (rows > MAX_ROWS) throw new MatrixError(`${rows} rows exceed the limit of ${MAX_ROWS}`);
   const shots = parseShots(layout.shots, rows);
   const prefix = encodePrefix(d, shots, layout.info ?? {});
@@ -173,7 +172,7 @@ function parseHeader(
   const dim = buf.readUInt32LE(20);
   const infoLength = buf.readUInt32LE(24);
   const dataOffset = Number(buf.readBigUInt64LE(32));
-  if (rows === 0 || dim === 0) throw new MatrixError(`${where}: empty matrix (${rows} × ${dim})`);
+  if (dim === 0) throw new MatrixError(`${where}: a matrix of 0-d vectors`);
   const expected = dataOffset + rows * dim * 4;
   if (dataOffset < HEADER_BYTES + rows * SHOT_BYTES + infoLength || expected !== fileSize) {
     throw new MatrixError(

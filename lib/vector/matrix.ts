@@ -120,7 +120,6 @@ export function createVectorMatrix(input: MatrixInput): VectorMatrix {
       for (let c = 0; c < d; c++) data[r * d + c] = row[c]!;
     });
   }
-  if (data.length === 0) throw new MatrixError('a vector matrix needs at least one row');
   normalizeRows(data, d);
   const rows = data.length / d;
   if (rows > MAX_ROWS) throw new MatrixError(`${rows} rows exceed the limit of ${MAX_ROWS}`);

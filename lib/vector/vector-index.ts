@@ -116,7 +116,6 @@ export function validateEntityVectors(v: EntityVectors): void {
     })
     .safeParse(v);
   if (!parsed.success) fail('entity vectors', parsed.error);
-  if (v.shots.length === 0) throw new VectorIndexError(`entity ${v.entityKey} has no vectors`);
   if (v.data.length !== v.shots.length * v.dim) {
     throw new VectorIndexError(
       `entity ${v.entityKey}: ${v.data.length} values for ${v.shots.length} rows of ${v.dim}`,

@@ -57,6 +57,16 @@ const failureText = (err: unknown) => {
   return text;
 };
 
+/** Two seconds of black, with its own name in the container so its bytes are its own. */
+async function blankVideo(name: string): Promise<string> {
+  const file = path.join(corpus.root, name);
+  await promisify(execFile)(tools.ffmpeg, [
+    ...['-v', 'error', '-f', 'lavfi', '-i', 'color=black:s=320x240:r=25:d=2', '-metadata', `title=${name}`],
+    ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-y', file],
+  ]);
+  return file;
+}
+
 describe('match cutting through the mesh', () => {
   before(async () => {
     const rendering = corpus.get();
@@ -136,6 +146,7 @@ describe('match cutting through the mesh', () => {
     await promisify(execFile)(tools.ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=d=1', '-y', sine]);
     const tone = await taggedCopy(tools, sine, corpus.root, 'tone.wav');
     const audio = (await ingestFile(s.db, objects, tone, 'mc-clip')).hash;
+    const blank = (await ingestFile(s.db, objects, await blankVideo('blank-in-clip.mp4'), 'mc-clip')).hash;
     const ask = async (request: MatchCutRequest) => {
       const ref = await (await startMatchCut(s.client, s.config, request)).result();
       return { ref, answer: await readMatchCutAnswer(s.db, ref) };
@@ -147,10 +158,14 @@ describe('match cutting through the mesh', () => {
     assert.ok(first.answer.pairs.length === 20);
     assert.deepEqual(
       first.answer.skipped.map((x) => [x.titleId, x.asset]),
-      [['mc-clip', audio]],
-      'the audio-only asset is reported, not fatal',
+      [
+        ['mc-clip', audio],
+        ['mc-clip', blank],
+      ],
+      'the audio-only asset and the blank one are reported, not fatal',
     );
     assert.match(first.answer.skipped[0]!.reason, /no-video-stream/);
+    assert.match(first.answer.skipped[1]!.reason, /no picture shots \(every shot is blank\)/);
     for (const p of first.answer.pairs) {
       assert.ok([asset, clip].includes(p.a.asset) && [asset, clip].includes(p.b.asset));
       assert.ok(p.a.seconds[1] > p.a.seconds[0]);
@@ -165,6 +180,30 @@ describe('match cutting through the mesh', () => {
     });
     assert.ok(across.answer.pairs.length > 0 && across.answer.pairs.every((p) => p.a.title !== p.b.title));
     assert.notEqual(across.answer.cacheKey, first.answer.cacheKey);
+  });
+
+  it('a title of blank shots gets empty values down the chain, not failures', async () => {
+    const blank = (await ingestFile(s.db, objects, await blankVideo('blank.mp4'), 'mc-blank')).hash;
+    const shots = await featureValue<ShotsValue>('shots', blank, 'mc-blank');
+    assert.ok(shots.value.shots.length >= 1 && shots.value.shots.every((x) => x.blank));
+    const embedding = await featureValue<{ rows: number }>('shot-embedding:layout', blank, 'mc-blank');
+    assert.equal(embedding.value.rows, 0);
+    assert.equal((await loadVectorMatrix(objects, { uri: embedding.ref.objectUri! })).rows, 0);
+    const dedup = await featureValue<ShotDedupValue>('shot-dedup', blank, 'mc-blank');
+    assert.deepEqual([dedup.value.kept, dedup.value.groups, dedup.value.SB_deduped], [[], [], {}]);
+    for (const flavor of ['frame', 'motion']) {
+      const repr = await featureValue<MatchcutReprValue>(`matchcut-repr:${flavor}`, blank, 'mc-blank');
+      assert.equal(repr.value.rows, 0, flavor);
+      const pairs = await featureValue<MatchcutPairsValue>(`matchcut-pairs:${flavor}`, blank, 'mc-blank');
+      assert.deepEqual(pairs.value.pairs, [], flavor);
+    }
+    await assert.rejects(
+      (await startMatchCut(s.client, s.config, { titles: ['mc-blank'], flavor: 'frame', k: 5 })).result(),
+      (err: unknown) => {
+        assert.match(failureText(err), /none of the titles has shots to match on.*every shot is blank/);
+        return true;
+      },
+    );
   });
 
   it('bad queries fail once, saying what is wrong', async () => {

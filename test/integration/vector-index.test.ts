@@ -112,6 +112,18 @@ function suite(name: string, open: () => Promise<VectorIndex>, skip: string | fa
       assert.equal(await index.count({ ...key, titleIds: ['title-b'] }), 2);
     });
 
+    it('a newer value with no vectors (blank shots only) retires the entity, idempotently', async () => {
+      await index.upsertEntity(entity(feature, 'asset-d', 'title-d', 40, [40, 41]));
+      assert.equal(await index.count({ ...key, titleIds: ['title-d'] }), 2);
+      for (let i = 0; i < 2; i++) {
+        const empty = await index.upsertEntity(entity(feature, 'asset-d', 'title-d', 41, []));
+        assert.deepEqual(empty, { points: 0, stale: false });
+        assert.equal(await index.count({ ...key, titleIds: ['title-d'] }), 0);
+      }
+      const hits = await index.query({ ...key, vector: unit(40), k: 20 });
+      assert.ok(hits.every((h) => h.entityKey !== 'asset-d'));
+    });
+
     it('refuses bad vectors and queries', async () => {
       const wrongDim = {
         ...entity(feature, 'asset-x', 'title-x', 30, [1]),

@@ -70,7 +70,13 @@ describe('vector matrix format', () => {
     assert.throws(() => createVectorMatrix({ dim: 2, rows: [[0, 0]] }), /row 0 is all zeros/);
     assert.throws(() => createVectorMatrix({ dim: 3, rows: [[1, 2]] }), /row 0 has 2 values, expected 3/);
     assert.throws(() => createVectorMatrix({ dim: 0, rows: [] }), /dim must be an integer/);
-    assert.throws(() => createVectorMatrix({ dim: 4, rows: new Float32Array(0) }), /at least one row/);
+    // No rows is a matrix too: a title of blank shots has nothing to embed.
+    assert.deepEqual(
+      (({ rows, dim, shots }) => ({ rows, dim, shots }))(
+        createVectorMatrix({ dim: 4, rows: new Float32Array(0) }),
+      ),
+      { rows: 0, dim: 4, shots: [] },
+    );
     assert.throws(
       () => createVectorMatrix({ dim: 4, rows: new Float32Array(6) }),
       /not a whole number of 4-d rows/,
@@ -173,7 +179,15 @@ describe('vector matrix format', () => {
       writeVectorMatrixStream(store, { dim: 8, shots: m.shots }, [nan]),
       /row 30 has a non-finite/,
     );
-    await assert.rejects(writeVectorMatrixStream(store, { dim: 8, shots: [] }, []), /at least one row/);
+    await assert.rejects(
+      writeVectorMatrixStream(store, { dim: 8, shots: [] }, [raw]),
+      /more rows than the 0/,
+    );
+    const empty = await loadVectorMatrix(
+      store,
+      await writeVectorMatrixStream(store, { dim: 8, shots: [] }, []),
+    );
+    assert.deepEqual([empty.rows, empty.dim, empty.data.length, empty.shots], [0, 8, 0, []]);
     assert.deepEqual(
       fs.readdirSync(path.join(dir, 'store', 'incoming')),
       [],
