@@ -17,6 +17,16 @@ export interface DerivativeScan {
   stage: string;
 }
 
+/** Selecting pays off when at most one frame in this many is wanted. */
+const SPARSE_RATIO = 8;
+/** Longer select expressions cost more per decoded frame than scaling the frame would. */
+const MAX_SELECTED = 4000;
+
+/** ffmpeg's select filter keeping exactly these frame numbers (sorted, distinct). */
+function selectFrames(frames: number[]): string {
+  return `select='${frames.map((n) => `eq(n,${n})`).join('+')}'`;
+}
+
 /** The derivative's size and frame count, as the video recipe's value records them. */
 interface DerivativeValue {
   width: number;
@@ -35,10 +45,14 @@ export async function scanDerivative(
   scan: DerivativeScan,
   onFrame: (index: number, pixels: Uint8Array) => void | Promise<void>,
 ): Promise<number> {
-  const wanted = new Set(scan.wanted);
-  if (wanted.size === 0) return 0;
-  const last = Math.max(...wanted);
+  const wanted = [...new Set(scan.wanted)].sort((a, b) => a - b);
+  if (wanted.length === 0) return 0;
+  const last = wanted.at(-1)!;
   const d = video.value as DerivativeValue;
+  // A few frames of many (a few per shot): ffmpeg's select filter drops the others right after decoding, so they
+  // are never scaled nor piped. Most frames (every frame of each shot's core): all come through, picked here.
+  const sparse = wanted.length * SPARSE_RATIO <= last + 1 && wanted.length <= MAX_SELECTED;
+  const isWanted = new Set(wanted);
   let index = 0;
   let handed = 0;
   for await (const p of decodePictures(ctx.tools, await ctx.objects.localPath({ uri: video.objectUri! }), d, {
@@ -49,16 +63,25 @@ export async function scanDerivative(
     signal: ctx.signal,
     // One decoder thread fewer than the cores: the other runs the feature's own work on what arrives.
     inputArgs: ['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
+    ...(sparse
+      ? { selectFilter: selectFrames(wanted), outputArgs: ['-frames:v', String(wanted.length)] }
+      : {}),
   })) {
-    if (wanted.has(index)) {
+    if (sparse) index = wanted[handed]!;
+    if (isWanted.has(index)) {
       await onFrame(index, new Uint8Array(p.data as Uint8Array));
       handed++;
     }
-    if (index % 2000 === 0) ctx.heartbeat({ stage: scan.stage, frame: index, of: last + 1 });
+    if (sparse ? handed % 50 === 0 : index % 2000 === 0) {
+      ctx.heartbeat({ stage: scan.stage, frame: index, of: last + 1 });
+    }
     if (++index > last) break;
   }
   if (index <= last) {
-    throw new Error(`${scan.stage}: the derivative ended after ${index} frames, frame ${last} was wanted`);
+    const missing = wanted.find((w) => w >= index);
+    throw new Error(
+      `${scan.stage}: the derivative (${d.frames} frames) ended before frame ${missing}, which was wanted`,
+    );
   }
   return handed;
 }

@@ -13,6 +13,7 @@ import mediaMetadata from '../../activities/features/media-metadata.ts';
 import mediaQc from '../../activities/features/media-qc.ts';
 import videoRecipe from '../../activities/features/video-360p-h264.ts';
 import type { AnyFeature } from '../../lib/features/definition.ts';
+import { scanDerivative } from '../../lib/media/derivative-scan.ts';
 import { type MediaMetadata, probeMetadata } from '../../lib/media/metadata.ts';
 import { decodeCheck, type QcVerdict, qcVerdict, worthDecoding } from '../../lib/media/qc.ts';
 import { AudioReader, decodePictures, readImage, VideoReader } from '../../lib/media/reader.ts';
@@ -239,6 +240,34 @@ describe('standardization recipes', () => {
       const dist = src.map((s) => s.reduce((acc, v, i) => acc + Math.abs(v - d[i]!), 0));
       assert.equal(dist.indexOf(Math.min(...dist)), f.index, `derivative frame ${f.index}`);
     }
+  });
+});
+
+describe('one pass over a derivative for chosen frames (scanDerivative)', () => {
+  it('hands out exactly the wanted frames, the same pixels whether ffmpeg selects them or all come through', async () => {
+    const { run } = await standardize(await fixtures.get('barcode.mp4'));
+    const video = run.values['video-360p-h264']!;
+    const ctx = { tools, objects, signal: new AbortController().signal, heartbeat: () => {} };
+    const scan = async (wanted: number[]) => {
+      const got = new Map<number, Uint8Array>();
+      const n = await scanDerivative(
+        ctx,
+        video,
+        { width: 320, height: 180, pixelFormat: 'gray', wanted, stage: 'test' },
+        (i, px) => void got.set(i, px),
+      );
+      assert.equal(n, got.size);
+      return got;
+    };
+    const few = await scan([200, 3, 77, 77, 150]); // 4 of 201 frames: ffmpeg's select picks them
+    assert.deepEqual([...few.keys()], [3, 77, 150, 200]);
+    for (const [i, px] of few) assert.equal(readBarcode(px, 320, 180), i, `frame ${i}`);
+    const many = await scan(Array.from({ length: 201 }, (_, i) => i)); // every frame comes through
+    for (const [i, px] of few) assert.deepEqual(px, many.get(i), `frame ${i}: the same pixels`);
+    await assert.rejects(
+      scan([5, 400]),
+      /the derivative \(250 frames\) ended before frame 400, which was wanted/,
+    );
   });
 });
 
