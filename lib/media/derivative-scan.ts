@@ -19,12 +19,21 @@ export interface DerivativeScan {
 
 /** Selecting pays off when at most one frame in this many is wanted. */
 const SPARSE_RATIO = 8;
-/** Longer select expressions cost more per decoded frame than scaling the frame would. */
-const MAX_SELECTED = 4000;
+/** Keeps the expression (~28 bytes a frame) well under Linux's 128 KiB limit for one argument. */
+const MAX_SELECTED = 2000;
 
-/** ffmpeg's select filter keeping exactly these frame numbers (sorted, distinct). */
+/**
+ * ffmpeg's select filter keeping exactly these frame numbers (sorted, distinct). A binary search of `if(lt(…))`:
+ * each frame costs log2(n) comparisons, and the nesting stays shallow (a flat sum of `eq` terms fails to parse
+ * beyond ~100 terms in ffmpeg 5.1).
+ */
 function selectFrames(frames: number[]): string {
-  return `select='${frames.map((n) => `eq(n,${n})`).join('+')}'`;
+  const tree = (lo: number, hi: number): string => {
+    if (hi - lo === 1) return `eq(n,${frames[lo]})`;
+    const mid = (lo + hi) >> 1;
+    return `if(lt(n,${frames[mid]}),${tree(lo, mid)},${tree(mid, hi)})`;
+  };
+  return `select='${tree(0, frames.length)}'`;
 }
 
 /** The derivative's size and frame count, as the video recipe's value records them. */

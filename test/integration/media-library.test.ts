@@ -2,11 +2,13 @@
 // (determinism, VFR, rotation, pixel aspect, offsets), and the reader (frame accuracy, sampling, backpressure,
 // audio, keyframes, images, subtitles). The features run in-process exactly as the compute activity runs them.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import audioRecipe from '../../activities/features/audio-16k-mono.ts';
 import keyframesRecipe from '../../activities/features/keyframes.ts';
 import mediaMetadata from '../../activities/features/media-metadata.ts';
@@ -268,6 +270,27 @@ describe('one pass over a derivative for chosen frames (scanDerivative)', () => 
       scan([5, 400]),
       /the derivative \(250 frames\) ended before frame 400, which was wanted/,
     );
+  });
+
+  it('selects hundreds of frames of a long derivative (a shallow select expression)', async () => {
+    const long = path.join(fixtures.dir, 'scan-long.mp4');
+    await promisify(execFile)(tools.ffmpeg, [
+      ...['-v', 'error', '-y', '-stream_loop', '11', '-i', await fixtures.get('barcode.mp4')],
+      ...['-map', '0:v', '-c', 'copy', long],
+    ]);
+    const { run } = await standardize(long);
+    const wanted = Array.from({ length: 300 }, (_, i) => i * 10 + (i % 7));
+    const seen: number[] = [];
+    await scanDerivative(
+      { tools, objects, signal: new AbortController().signal, heartbeat: () => {} },
+      run.values['video-360p-h264']!,
+      { width: 320, height: 180, pixelFormat: 'gray', wanted, stage: 'test' },
+      (i, px) => {
+        assert.equal(readBarcode(px, 320, 180), i % 250, `frame ${i}`);
+        seen.push(i);
+      },
+    );
+    assert.deepEqual(seen, wanted);
   });
 });
 
