@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { MatchcutPairsValue } from '../../activities/features/matchcut-pairs.ts';
@@ -197,6 +198,23 @@ describe('match cutting through the mesh', () => {
       const pairs = await featureValue<MatchcutPairsValue>(`matchcut-pairs:${flavor}`, blank, 'mc-blank');
       assert.deepEqual(pairs.value.pairs, [], flavor);
     }
+    // The sinks take the empty values too: annotation runs without annotations, the index retires the entity.
+    const undelivered = () =>
+      s.db.outboxEvent.findMany({
+        where: { value: { entityKey: blank }, OR: [{ deliveredAt: null }, { lastError: { not: null } }] },
+        select: { sink: true, lastError: true, value: { select: { featureName: true } } },
+      });
+    let pending = await undelivered();
+    for (let i = 0; i < 100 && pending.length > 0; i++) {
+      await sleep(100);
+      pending = await undelivered();
+    }
+    assert.deepEqual(pending, [], 'every sink delivered the empty values');
+    const sinks = await s.db.outboxEvent.findMany({
+      where: { value: { entityKey: blank } },
+      select: { sink: true },
+    });
+    assert.deepEqual(new Set(sinks.map((x) => x.sink)), new Set(['annotations', 'vectors']));
     await assert.rejects(
       (await startMatchCut(s.client, s.config, { titles: ['mc-blank'], flavor: 'frame', k: 5 })).result(),
       (err: unknown) => {
