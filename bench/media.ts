@@ -181,18 +181,44 @@ const readAll = (pixelFormat: 'rgbp' | 'rgb24') => async () => {
 };
 const decode = (vf?: string) => () =>
   run(tools.ffmpeg, ['-v', 'error', '-i', derivative10, ...(vf ? ['-vf', vf] : []), '-f', 'null', '-']);
+// The pipe alone: ffmpeg's raw planar RGB at 320×180 into Node, bytes counted, never cut into frames.
+const pipeOnly = () =>
+  new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      tools.ffmpeg,
+      [
+        ...['-v', 'error', '-i', derivative10, '-vf', 'scale=320:180:flags=area,format=gbrp'],
+        ...['-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1'],
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let bytes = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      bytes += d.length;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const expected = reader.frameCount * 320 * 180 * 3;
+      if (code === 0 && bytes === expected) resolve();
+      else reject(new Error(`pipe: exit ${code}, ${bytes} of ${expected} bytes`));
+    });
+  });
 // Interleaved runs, medians: the machine is shared, so no one measurement is trusted alone.
 const runs = {
   decode: [] as number[],
   planar: [] as number[],
   packed: [] as number[],
   scaled: [] as number[],
+  cheapest: [] as number[],
+  pipe: [] as number[],
 };
 for (let i = 0; i < env('BENCH_READER_RUNS', 3); i++) {
   runs.decode.push(fps((await timed(decode()))[0]));
   runs.planar.push(fps((await timed(readAll('rgbp')))[0]));
   runs.packed.push(fps((await timed(readAll('rgb24')))[0]));
   runs.scaled.push(fps((await timed(decode('scale=320:180:flags=area,format=gbrp')))[0]));
+  runs.cheapest.push(fps((await timed(decode('scale=320:180:flags=neighbor,format=yuv420p')))[0]));
+  runs.pipe.push(fps((await timed(pipeOnly))[0]));
 }
 const ratio = Math.max(...runs.planar) / Math.max(...runs.decode);
 const fpsFigure = (metric: string, xs: number[], note?: string): Figure => ({
@@ -204,6 +230,16 @@ const fpsFigure = (metric: string, xs: number[], note?: string): Figure => ({
 figures.push(
   fpsFigure('decode 360p derivative, ffmpeg -f null', runs.decode),
   fpsFigure('same + scale to 320×180 planar RGB, ffmpeg -f null', runs.scaled),
+  fpsFigure(
+    'same + the cheapest scale to 320×180 (neighbor, yuv420p), ffmpeg -f null',
+    runs.cheapest,
+    'the bound for any reader that has ffmpeg scale to 320×180',
+  ),
+  fpsFigure(
+    'same planar RGB through the pipe into Node, bytes counted only',
+    runs.pipe,
+    'the pipe without cutting frames or handing them out',
+  ),
   fpsFigure(
     'reader: 320×180 planar RGB (rgbp, CHW) frames into JS',
     runs.planar,
@@ -219,6 +255,12 @@ figures.push(
     value: round((Math.max(...runs.planar) / Math.max(...runs.scaled)) * 100),
     unit: '%',
     note: 'the cost of the pipe and of JS alone',
+  },
+  {
+    metric: 'bound: the cheapest ffmpeg decode + scale to 320×180 / ffmpeg -f null decode (best)',
+    value: round((Math.max(...runs.cheapest) / Math.max(...runs.decode)) * 100),
+    unit: '%',
+    note: 'no reader built on ffmpeg scaling can exceed this share',
   },
   {
     metric: 'reader (rgbp) throughput / ffmpeg -f null decode (best)',
