@@ -2,7 +2,8 @@
 //  1. standardization wall time (the video-360p-h264 feature's compute) against the same ffmpeg command run raw,
 //     same file, same run, alternating (goal: overhead ≤ 10 %);
 //  2. reader throughput, 320×180 planar RGB frames into JS, against `ffmpeg -f null` decode of the same
-//     derivative (goal ≥ 90 %); interleaved rgb24 alongside;
+//     derivative (goal ≥ 90 %); interleaved rgb24 alongside, and two reference rows that place the loss (ffmpeg's
+//     cheapest decode + scale writing nowhere; the same frames through the pipe into Node, bytes only counted);
 //  3. sha256 hashing throughput of a large file (goal ≥ 400 MB/s), and a streaming put into the object store;
 //  4. peak RSS of a process reading every frame of a 60-minute 1080p input (goal ≤ 300 MB).
 // Inputs are generated once into .mediamesh/bench-media/ (fast settings) and reused.
