@@ -63,11 +63,13 @@ describe('search: atomic run switch', () => {
     await store.writeRun(first.run, first.annotations);
 
     let writing = true;
-    const seen: string[] = [];
+    // One list per reader: each reader's queries are sequential, so only within a reader must runs never go back
+    // (two readers' results arrive in any order relative to each other's snapshots).
+    const seenBy: string[][] = [[], []];
     const nearSeen: string[] = [];
     let readsDuringWrites = 0;
     const grouped = { where: { producer }, groupBy: { by: 'payload.run', top: 0 } };
-    const reader = async () => {
+    const reader = async (seen: string[]) => {
       while (writing) {
         const r = await store.search(grouped);
         const groups = (r.groups ?? []).map((g) => `${g.key}:${g.count}`);
@@ -104,11 +106,11 @@ describe('search: atomic run switch', () => {
         writing = false;
       }
     };
-    await Promise.all([reader(), reader(), nearReader(), writer()]);
+    await Promise.all([reader(seenBy[0]!), reader(seenBy[1]!), nearReader(), writer()]);
 
     assert.ok(readsDuringWrites > 10, `only ${readsDuringWrites} reads while writing`);
     // Never back to an older run once a newer one was seen.
-    for (const xs of [seen, nearSeen])
+    for (const xs of [...seenBy, nearSeen])
       for (let i = 1; i < xs.length; i++)
         assert.ok(xs[i]! >= xs[i - 1]!, `went back: ${xs[i - 1]} → ${xs[i]}`);
     const final = await store.search(grouped);
