@@ -16,6 +16,7 @@ import { API_TOKEN } from '../test/support/api.ts';
 import { startEphemeralStack } from '../test/support/ephemeral-stack.ts';
 import { TestWorkers } from '../test/support/harness.ts';
 import { type Figure, median, percentile, report, round } from './lib/report.ts';
+import { searchQueryKinds } from './lib/search-queries.ts';
 
 const n = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const TITLES = n('BENCH_SEARCH_GRPC_TITLES', 20);
@@ -93,83 +94,13 @@ try {
   // ---- mixed queries --------------------------------------------------------------------------------------------
   const r = rng(7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const title = () => `title-${Math.floor(r() * TITLES)}`;
-  const seconds = () => Math.floor(r() * 400);
-  const region = () => {
-    const w = 0.1 + r() * 0.4;
-    const h = 0.05 + r() * 0.2;
-    return { x: r() * (1 - w), y: r() * (1 - h), w, h };
-  };
-  const kinds: { name: string; make: () => unknown }[] = [
-    {
-      name: 'filter',
-      make: () => ({
-        where: {
-          type: 'match-pair',
-          titleId: title(),
-          payload: { flavor: pick(['color', 'motion', 'pose']), score: { gte: 0.5 } },
-        },
-        sort: ['-payload.score'],
-        limit: 50,
-      }),
-    },
-    {
-      name: 'temporal',
-      make: () => {
-        const s = seconds();
-        return {
-          where: { type: 'shot', temporal: { unit: 'seconds', overlaps: { start: s, end: s + 2 } } },
-          sort: ['start'],
-          limit: 50,
-        };
-      },
-    },
-    {
-      name: 'spatial',
-      make: () => {
-        const s = seconds();
-        return {
-          where: {
-            type: 'text-region',
-            titleId: title(),
-            spatial: { within: { x: 0, y: 2 / 3, w: 1, h: 1 / 3 } },
-            temporal: { unit: 'seconds', overlaps: { start: s, end: s + 60 } },
-          },
-          limit: 50,
-        };
-      },
-    },
-    {
-      name: 'spatial (IoU)',
-      make: () => ({
-        where: { titleId: title(), type: 'text-region', spatial: { iou: { region: region(), gte: 0.3 } } },
-        limit: 50,
-      }),
-    },
-    {
-      name: 'vector+filter',
-      make: () => ({
-        where: { type: 'shot', titleId: title() },
-        near: { vector: Array.from({ length: DIM }, () => r() * 2 - 1), k: 20 },
-        limit: 20,
-      }),
-    },
-    {
-      name: 'near an annotation',
-      make: () => ({
-        where: { type: 'shot', titleId: title() },
-        near: { annotation: pick(shotIds), k: 20, minScore: 0.5 },
-      }),
-    },
-    {
-      name: 'grouped',
-      make: () => ({
-        where: { titleId: title(), type: 'dedup-group' },
-        groupBy: { by: 'payload.group', top: 3 },
-        limit: 20,
-      }),
-    },
-  ];
+  // The in-process benchmark's mix (bench/search.ts) but the two id-list / per-entity kinds.
+  const kinds = searchQueryKinds(r, {
+    titles: TITLES,
+    shotsPerTitle: ASSETS * SHOTS,
+    dim: DIM,
+    shotIds,
+  }).filter((k) => k.name !== 'filter (entities)' && k.name !== 'grouped (entity)');
 
   for (let i = 0; i < CLIENTS; i++) clients.push(new SearchApi(address, API_TOKEN));
   const measure = async (

@@ -13,6 +13,7 @@ import { rng, syntheticRuns } from '../lib/search/synthetic.ts';
 import { resolveDatabaseUrl } from '../lib/stack/endpoints.ts';
 import { startEphemeralStack } from '../test/support/ephemeral-stack.ts';
 import { type Figure, median, percentile, report, round } from './lib/report.ts';
+import { searchQueryKinds } from './lib/search-queries.ts';
 
 const n = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const TITLES = n('BENCH_SEARCH_TITLES', 100);
@@ -98,121 +99,13 @@ try {
 
   // ---- 2. latencies -----------------------------------------------------------------------------------------
   const r = rng(7);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const title = () => `title-${Math.floor(r() * TITLES)}`;
-  const region = () => {
-    const w = 0.1 + r() * 0.4;
-    const h = 0.05 + r() * 0.2;
-    return { x: r() * (1 - w), y: r() * (1 - h), w, h };
-  };
   const seconds = () => Math.floor(r() * 400);
-  const vector = () => Array.from({ length: DIM }, () => r() * 2 - 1);
-  const categories: { name: string; goalMs: number; make: () => unknown; note: string }[] = [
-    {
-      name: 'filter',
-      goalMs: 50,
-      note: 'type + title + payload (eq, gte), sorted by a payload field',
-      make: () => ({
-        where: {
-          type: 'match-pair',
-          titleId: title(),
-          payload: { flavor: pick(['color', 'motion', 'pose']), score: { gte: 0.5 } },
-        },
-        sort: ['-payload.score'],
-        limit: 50,
-      }),
-    },
-    {
-      name: 'filter (entities)',
-      goalMs: 50,
-      note: 'type + 20 entity ids',
-      make: () => ({
-        where: {
-          type: { in: ['shot', 'dedup-group'] },
-          id: { in: Array.from({ length: 20 }, () => pick(shotIds)) },
-        },
-      }),
-    },
-    {
-      name: 'temporal',
-      goalMs: 50,
-      note: 'shots overlapping a 2 s window, all titles, sorted by start',
-      make: () => {
-        const s = seconds();
-        return {
-          where: { type: 'shot', temporal: { unit: 'seconds', overlaps: { start: s, end: s + 2 } } },
-          sort: ['start'],
-          limit: 50,
-        };
-      },
-    },
-    {
-      name: 'spatial',
-      goalMs: 50,
-      note: 'text regions of a title within the lower third, between two times',
-      make: () => {
-        const s = seconds();
-        return {
-          where: {
-            type: 'text-region',
-            titleId: title(),
-            spatial: { within: { x: 0, y: 2 / 3, w: 1, h: 1 / 3 } },
-            temporal: { unit: 'seconds', overlaps: { start: s, end: s + 60 } },
-          },
-          limit: 50,
-        };
-      },
-    },
-    {
-      name: 'spatial (IoU)',
-      goalMs: 50,
-      note: 'text regions of a title with IoU ≥ 0.3 to a region',
-      make: () => ({
-        where: { titleId: title(), type: 'text-region', spatial: { iou: { region: region(), gte: 0.3 } } },
-        limit: 50,
-      }),
-    },
-    {
-      name: 'vector+filter',
-      goalMs: 100,
-      note: `k = 20 nearest of a title's shots (${ASSETS * SHOTS} × ${DIM}-d), exact cosine`,
-      make: () => ({
-        where: { type: 'shot', titleId: title() },
-        near: { vector: vector(), k: 20 },
-        limit: 20,
-      }),
-    },
-    {
-      name: 'vector+filter (near an annotation)',
-      goalMs: 100,
-      note: 'k = 20 nearest shots to a shot, same title filter, minScore 0.5',
-      make: () => ({
-        where: { type: 'shot', titleId: title() },
-        near: { annotation: pick(shotIds), k: 20, minScore: 0.5 },
-      }),
-    },
-    {
-      name: 'grouped',
-      goalMs: 50,
-      note: "a title's dedup groups by payload.group, counts and top 3",
-      make: () => ({
-        where: { titleId: title(), type: 'dedup-group' },
-        groupBy: { by: 'payload.group', top: 3 },
-        limit: 20,
-      }),
-    },
-    {
-      name: 'grouped (entity)',
-      goalMs: 50,
-      note: "a title's text regions grouped by shot, counts and top 2 by score",
-      make: () => ({
-        where: { titleId: title(), type: 'text-region', payload: { score: { gte: 0.5 } } },
-        groupBy: { by: 'entity', top: 2 },
-        sort: ['-payload.score'],
-        limit: 20,
-      }),
-    },
-  ];
+  const categories = searchQueryKinds(r, {
+    titles: TITLES,
+    shotsPerTitle: ASSETS * SHOTS,
+    dim: DIM,
+    shotIds,
+  });
   const latencies: Record<string, { p50: number; p95: number; hits: number }> = {};
   for (const c of categories) {
     const times: number[] = [];
