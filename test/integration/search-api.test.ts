@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import { fromProtoAnnotation, fromSearchResponse, SearchApi } from '../../lib/api/grpc/search-client.ts';
 import { loadConfig } from '../../lib/config/config.ts';
 import { AnnotationStore, type SearchResult } from '../../lib/search/index.ts';
@@ -17,6 +16,7 @@ import { resolveDatabaseUrl } from '../../lib/stack/endpoints.ts';
 import { freePort, waitFor } from '../../lib/stack/processes.ts';
 import { API_TOKEN, grpcCode } from '../support/api.ts';
 import { mediamesh } from '../support/cli.ts';
+import { healthStatus, reflectedServices } from '../support/grpc-probes.ts';
 import { TestWorkers } from '../support/harness.ts';
 
 const workers = new TestWorkers('search-api');
@@ -112,45 +112,8 @@ describe('SearchService on the real api process', () => {
   });
 
   it('health reports the SearchService serving; reflection lists it', async () => {
-    const modules = path.join(import.meta.dirname, '..', '..', 'node_modules');
-    const load = (file: string) =>
-      grpc.loadPackageDefinition(
-        protoLoader.loadSync(path.join(modules, file), { keepCase: true, enums: String }),
-      );
-    type Ctor = new (a: string, c: grpc.ChannelCredentials) => grpc.Client;
-    const health = load('grpc-health-check/proto/health/v1/health.proto') as unknown as {
-      grpc: { health: { v1: { Health: Ctor } } };
-    };
-    const hc = new health.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as grpc.Client & {
-      Check(req: object, cb: (err: Error | null, res: { status: string }) => void): void;
-    };
-    const res = await new Promise<{ status: string }>((resolve, reject) =>
-      hc.Check({ service: 'mediamesh.v1.SearchService' }, (err, r) => (err ? reject(err) : resolve(r))),
-    );
-    hc.close();
-    assert.equal(res.status, 'SERVING');
-    const refl = load('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto') as unknown as {
-      grpc: { reflection: { v1: { ServerReflection: Ctor } } };
-    };
-    const rc = new refl.grpc.reflection.v1.ServerReflection(
-      address,
-      grpc.credentials.createInsecure(),
-    ) as grpc.Client & {
-      ServerReflectionInfo(): grpc.ClientDuplexStream<
-        object,
-        { list_services_response?: { service: { name: string }[] } }
-      >;
-    };
-    const stream = rc.ServerReflectionInfo();
-    const services = await new Promise<string[]>((resolve, reject) => {
-      stream.on('data', (msg) => {
-        resolve((msg.list_services_response?.service ?? []).map((x: { name: string }) => x.name));
-        stream.end();
-      });
-      stream.on('error', reject);
-      stream.write({ list_services: '*' });
-    });
-    rc.close();
+    assert.equal(await healthStatus(address, 'mediamesh.v1.SearchService'), 'SERVING');
+    const services = await reflectedServices(address);
     assert.ok(services.includes('mediamesh.v1.SearchService'), services.join(', '));
   });
 

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { TitleStatus__Output } from '../../lib/api/generated/mediamesh/v1/TitleStatus.ts';
 import type { TriggerResponse__Output } from '../../lib/api/generated/mediamesh/v1/TriggerResponse.ts';
 import { TriggerApi } from '../../lib/api/grpc/client.ts';
@@ -12,6 +11,7 @@ import { sha256File } from '../../lib/objects/store.ts';
 import { waitFor } from '../../lib/stack/processes.ts';
 import { API_TOKEN, grpcCode, randomFile, startTestApi, type TestApi } from '../support/api.ts';
 import { mediamesh } from '../support/cli.ts';
+import { healthStatus, reflectedServices } from '../support/grpc-probes.ts';
 import { TestWorkers } from '../support/harness.ts';
 
 // Productized: b and c, both on a (a 3-feature mesh).
@@ -363,75 +363,9 @@ describe('TriggerService on the real stack', () => {
   });
 
   it('serves the standard health service and server reflection', async () => {
-    const healthDef = protoLoader.loadSync(
-      path.join(
-        path.dirname(import.meta.dirname),
-        '..',
-        'node_modules',
-        'grpc-health-check',
-        'proto',
-        'health',
-        'v1',
-        'health.proto',
-      ),
-      { enums: String },
-    );
-    const health = grpc.loadPackageDefinition(healthDef) as unknown as {
-      grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => grpc.Client } } };
-    };
-    const client = new health.grpc.health.v1.Health(
-      t.address,
-      grpc.credentials.createInsecure(),
-    ) as grpc.Client & {
-      Check(req: object, cb: (err: Error | null, res: { status: string }) => void): void;
-    };
-    const res = await new Promise<{ status: string }>((resolve, reject) =>
-      client.Check({ service: 'mediamesh.v1.TriggerService' }, (err, r) => (err ? reject(err) : resolve(r))),
-    );
-    assert.equal(res.status, 'SERVING');
-    client.close();
-
-    const reflDef = protoLoader.loadSync(
-      path.join(
-        path.dirname(import.meta.dirname),
-        '..',
-        'node_modules',
-        '@grpc',
-        'reflection',
-        'build',
-        'proto',
-        'grpc',
-        'reflection',
-        'v1',
-        'reflection.proto',
-      ),
-      { keepCase: true },
-    );
-    const refl = grpc.loadPackageDefinition(reflDef) as unknown as {
-      grpc: {
-        reflection: { v1: { ServerReflection: new (a: string, c: grpc.ChannelCredentials) => grpc.Client } };
-      };
-    };
-    const rc = new refl.grpc.reflection.v1.ServerReflection(
-      t.address,
-      grpc.credentials.createInsecure(),
-    ) as grpc.Client & {
-      ServerReflectionInfo(): grpc.ClientDuplexStream<
-        object,
-        { list_services_response?: { service: { name: string }[] } }
-      >;
-    };
-    const stream = rc.ServerReflectionInfo();
-    const services = await new Promise<string[]>((resolve, reject) => {
-      stream.on('data', (msg) => {
-        resolve((msg.list_services_response?.service ?? []).map((x: { name: string }) => x.name));
-        stream.end();
-      });
-      stream.on('error', reject);
-      stream.write({ list_services: '*' });
-    });
+    assert.equal(await healthStatus(t.address, 'mediamesh.v1.TriggerService'), 'SERVING');
+    const services = await reflectedServices(t.address);
     assert.ok(services.includes('mediamesh.v1.TriggerService'), services.join(', '));
     assert.ok(services.includes('grpc.health.v1.Health'), services.join(', '));
-    rc.close();
   });
 });
