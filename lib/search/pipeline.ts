@@ -9,6 +9,7 @@ import {
   encodeCursor,
   GROUP_ORDER_KEYS,
   groupKey,
+  type KeyDef,
   type KeyValue,
   sortKeys,
 } from './keys.ts';
@@ -67,6 +68,22 @@ export function toHit(a: StoredAnnotation, includeVector: boolean): Annotation {
  * Sorts, pages and groups annotations that already passed the filters (and, for vector queries, carry their
  * score and are the k nearest).
  */
+/** One page of `sorted` (ordered by `keys`): the `q.limit` items after `q.cursor`'s position, and whether more follow. */
+function pageAfter<T extends { k: KeyValue[] }>(
+  sorted: T[],
+  keys: readonly KeyDef[],
+  q: SearchQuery,
+  fingerprint: string,
+): { page: T[]; more: boolean } {
+  let start = 0;
+  if (q.cursor) {
+    const after = decodeCursor(q.cursor, fingerprint, keys);
+    start = sorted.findIndex((x) => compareKeyTuples(keys, x.k, after) > 0);
+    if (start < 0) start = sorted.length;
+  }
+  return { page: sorted.slice(start, start + q.limit), more: start + q.limit < sorted.length };
+}
+
 export function finishInMemory(q: SearchQuery, matches: StoredAnnotation[]): SearchResult {
   const keys = sortKeys(q);
   const fingerprint = queryFingerprint(q);
@@ -75,14 +92,7 @@ export function finishInMemory(q: SearchQuery, matches: StoredAnnotation[]): Sea
   const include = q.includeVectors === true;
 
   if (!q.groupBy) {
-    let start = 0;
-    if (q.cursor) {
-      const after = decodeCursor(q.cursor, fingerprint, keys);
-      start = withKeys.findIndex((x) => compareKeyTuples(keys, x.k, after) > 0);
-      if (start < 0) start = withKeys.length;
-    }
-    const page = withKeys.slice(start, start + q.limit);
-    const more = start + q.limit < withKeys.length;
+    const { page, more } = pageAfter(withKeys, keys, q, fingerprint);
     return {
       hits: page.map((x) => toHit(x.a, include)),
       nextCursor: more && page.length > 0 ? encodeCursor(fingerprint, page[page.length - 1]!.k) : null,
@@ -106,14 +116,7 @@ export function finishInMemory(q: SearchQuery, matches: StoredAnnotation[]): Sea
     k: [g.members.length, g.missing, g.text] as KeyValue[],
   }));
   ordered.sort((x, y) => compareKeyTuples(GROUP_ORDER_KEYS, x.k, y.k));
-  let start = 0;
-  if (q.cursor) {
-    const after = decodeCursor(q.cursor, fingerprint, GROUP_ORDER_KEYS);
-    start = ordered.findIndex((x) => compareKeyTuples(GROUP_ORDER_KEYS, x.k, after) > 0);
-    if (start < 0) start = ordered.length;
-  }
-  const page = ordered.slice(start, start + q.limit);
-  const more = start + q.limit < ordered.length;
+  const { page, more } = pageAfter(ordered, GROUP_ORDER_KEYS, q, fingerprint);
   return {
     hits: [],
     groups: page.map(({ g }) => ({
