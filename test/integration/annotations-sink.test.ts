@@ -12,17 +12,16 @@ import type { CorpusTitle } from '../../bench/corpus/corpus.ts';
 import { syncAnnotationOutbox } from '../../lib/annotations/outbox-sync.ts';
 import type { Session } from '../../lib/cli/context.ts';
 import { runFeature } from '../../lib/features/client.ts';
-import { normalizeParams } from '../../lib/features/params.ts';
 import { recomputeWorkflowId, type ValueRef } from '../../lib/features/refs.ts';
 import { ingestFile } from '../../lib/media/ingest.ts';
 import { findMediaTools } from '../../lib/media/tools.ts';
 import { FsObjectStore } from '../../lib/objects/store.ts';
 import { type Annotation, AnnotationStore, shotEntityId } from '../../lib/search/index.ts';
 import { resolveDatabaseUrl } from '../../lib/stack/endpoints.ts';
-import { insertValue } from '../../lib/store/values.ts';
 import { mediamesh } from '../support/cli.ts';
 import { CorpusTitleFixture } from '../support/corpus-title.ts';
 import { randomEntityKey, TestWorkers } from '../support/harness.ts';
+import { storeUnsyncedValue } from '../support/stored-values.ts';
 import { taggedCopy } from '../support/tagged-copy.ts';
 
 const TITLE = 'ann-corpus';
@@ -245,30 +244,14 @@ describe('annotations sink through the mesh', () => {
   it('mediamesh status reports the sink lag; the sweep delivers late rows, failures are kept with their error', async () => {
     // Rows stored while nothing synced them (as if the workers had died before replicating).
     const shots = (await current('shots')).value as ShotsValue;
-    const storeLate = async (feature: string, value: unknown) => {
-      const now = new Date();
-      const f = s.registry.get(feature)!;
-      return (
-        await insertValue(s.db, {
-          feature,
-          version: f.version,
-          entityKey: randomEntityKey(),
-          paramsHash: normalizeParams(f, {}).paramsHash,
-          attempt: 0,
-          titleId: 'ann-late',
-          value,
-          object: undefined,
-          codeHash: 'test',
-          workflowId: 'test',
-          runId: 'test',
-          worker: 'test',
-          startedAt: now,
-          finishedAt: now,
-          inputs: [],
-          sinks: ['annotations'],
-        })
-      ).ref;
-    };
+    const storeLate = (feature: string, value: unknown) =>
+      storeUnsyncedValue(s, {
+        feature,
+        entityKey: randomEntityKey(),
+        titleId: 'ann-late',
+        value,
+        sinks: ['annotations'],
+      });
     const late = await storeLate('shots', shots);
     // A feature without a converter: its row fails and keeps the error.
     const broken = await storeLate('media-probe', { format: 'none' });

@@ -6,12 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import type { SyncSummary } from '../../activities/sync.ts';
 import type { Session } from '../../lib/cli/context.ts';
 import { runFeature } from '../../lib/features/client.ts';
-import { normalizeParams } from '../../lib/features/params.ts';
 import { ingestFile } from '../../lib/media/ingest.ts';
 import { FsObjectStore } from '../../lib/objects/store.ts';
-import { insertValue } from '../../lib/store/values.ts';
 import { openVectorIndex } from '../../lib/vector/open-index.ts';
 import { randomEntityKey, TestWorkers } from '../support/harness.ts';
+import { storeUnsyncedValue } from '../support/stored-values.ts';
 
 const vectorDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mm-vectors-'));
 const workers = new TestWorkers('replication', { MEDIAMESH_VECTOR_DIR: vectorDir });
@@ -63,24 +62,12 @@ describe('replication through the outbox (real workers, embedded vector index)',
       });
     // A value stored while no sync ran (as if the vector index had been down): its row waits in the outbox.
     const key = randomEntityKey();
-    const now = new Date();
     const vector = Array.from({ length: 144 }, (_, i) => Math.sin(i + 1) / 8.5);
-    const { ref } = await insertValue(s.db, {
+    const ref = await storeUnsyncedValue(s, {
       feature: 'frame-signature',
-      version: 1,
       entityKey: key,
-      paramsHash: normalizeParams(s.registry.get('frame-signature')!, {}).paramsHash,
-      attempt: 0,
       titleId: 'replication',
       value: { frames: 8, vector, meanLuma: 100 },
-      object: undefined,
-      codeHash: 'test',
-      workflowId: 'test',
-      runId: 'test',
-      worker: 'test',
-      startedAt: now,
-      finishedAt: now,
-      inputs: [],
       sinks: ['vectors'],
     });
     const first = await run();
