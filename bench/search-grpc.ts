@@ -9,14 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fromSearchResponse, SearchApi } from '../lib/api/grpc/search-client.ts';
 import { AnnotationStore } from '../lib/search/index.ts';
-import { rng, syntheticRuns } from '../lib/search/synthetic.ts';
+import { rng } from '../lib/search/synthetic.ts';
 import { resolveDatabaseUrl } from '../lib/stack/endpoints.ts';
 import { freePort, waitFor } from '../lib/stack/processes.ts';
 import { API_TOKEN } from '../test/support/api.ts';
 import { startEphemeralStack } from '../test/support/ephemeral-stack.ts';
 import { TestWorkers } from '../test/support/harness.ts';
 import { type Figure, median, percentile, report, round } from './lib/report.ts';
-import { searchQueryKinds } from './lib/search-queries.ts';
+import { loadSynthetic, searchQueryKinds } from './lib/search-workload.ts';
 
 const n = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const TITLES = n('BENCH_SEARCH_GRPC_TITLES', 20);
@@ -45,28 +45,12 @@ const clients: SearchApi[] = [];
 
 try {
   // ---- load ---------------------------------------------------------------------------------------------------
-  const gen = syntheticRuns({
-    seed: 42,
-    titles: TITLES,
-    assetsPerTitle: ASSETS,
-    shotsPerAsset: SHOTS,
-    dim: DIM,
-    fps: FPS,
-  });
-  const shotIds: string[] = [];
-  let loaded = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: 3 }, async () => {
-      for (let next = gen.next(); !next.done; next = gen.next()) {
-        const res = await store.writeRun(next.value.run, next.value.annotations);
-        if (next.value.run.producer === 'shots' && shotIds.length < 5000)
-          shotIds.push(...res.ids.slice(0, 5));
-        loaded += res.count;
-      }
-    }),
+  const load = await loadSynthetic(
+    store,
+    { seed: 42, titles: TITLES, assetsPerTitle: ASSETS, shotsPerAsset: SHOTS, dim: DIM, fps: FPS },
+    3,
   );
-  const loadS = (performance.now() - t0) / 1000;
+  const { shotIds, annotations: loaded, seconds: loadS } = load;
   await store.pool.query('ANALYZE annotations; ANALYZE current_runs; ANALYZE annotation_runs');
   figures.push({
     metric: 'annotations loaded',

@@ -9,11 +9,11 @@
 // The 100 concurrent gRPC clients figure comes with the SearchService.
 import pg from 'pg';
 import { AnnotationStore, parseQuery, type SearchQuery } from '../lib/search/index.ts';
-import { rng, syntheticRuns } from '../lib/search/synthetic.ts';
+import { rng } from '../lib/search/synthetic.ts';
 import { resolveDatabaseUrl } from '../lib/stack/endpoints.ts';
 import { startEphemeralStack } from '../test/support/ephemeral-stack.ts';
 import { type Figure, median, percentile, report, round } from './lib/report.ts';
-import { searchQueryKinds } from './lib/search-queries.ts';
+import { loadSynthetic, searchQueryKinds } from './lib/search-workload.ts';
 
 const n = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const TITLES = n('BENCH_SEARCH_TITLES', 100);
@@ -40,39 +40,12 @@ const extra: Record<string, unknown> = {
 
 try {
   // ---- 1. load ----------------------------------------------------------------------------------------------
-  const gen = syntheticRuns({
-    seed: 42,
-    titles: TITLES,
-    assetsPerTitle: ASSETS,
-    shotsPerAsset: SHOTS,
-    dim: DIM,
-    fps: FPS,
-  });
-  const shotIds: string[] = [];
-  let loaded = 0;
-  let runs = 0;
-  const t0 = performance.now();
-  let lastPrint = t0;
-  const writer = async () => {
-    for (;;) {
-      const next = gen.next();
-      if (next.done) return;
-      const { run, annotations } = next.value;
-      const res = await store.writeRun(run, annotations);
-      if (run.producer === 'shots' && shotIds.length < 5000) shotIds.push(...res.ids.slice(0, 5));
-      loaded += res.count;
-      runs++;
-      if (performance.now() - lastPrint > 10_000) {
-        lastPrint = performance.now();
-        const s = (lastPrint - t0) / 1000;
-        process.stdout.write(
-          `  loaded ${loaded} annotations in ${s.toFixed(0)} s (${Math.round(loaded / s)}/s)\n`,
-        );
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: WRITERS }, writer));
-  const loadS = (performance.now() - t0) / 1000;
+  const load = await loadSynthetic(
+    store,
+    { seed: 42, titles: TITLES, assetsPerTitle: ASSETS, shotsPerAsset: SHOTS, dim: DIM, fps: FPS },
+    WRITERS,
+  );
+  const { shotIds, runs, annotations: loaded, seconds: loadS } = load;
   const rate = loaded / loadS;
   figures.push(
     {

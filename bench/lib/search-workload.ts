@@ -1,6 +1,9 @@
-// The query mix of the search benchmarks (in-process and over gRPC): one factory per kind, drawing titles,
+// The synthetic load and the query mix of the search benchmarks (in-process and over gRPC): one factory per kind, drawing titles,
 // times, regions, vectors and annotation ids from the caller's seeded generator, so both benchmarks ask the same
 // kinds of questions of the same synthetic annotations (lib/search/synthetic.ts).
+
+import type { AnnotationStore } from '../../lib/search/index.ts';
+import { type SyntheticOptions, syntheticRuns } from '../../lib/search/synthetic.ts';
 
 export interface QueryKind {
   name: string;
@@ -137,4 +140,47 @@ export function searchQueryKinds(r: () => number, o: QueryMixOptions): QueryKind
       }),
     },
   ];
+}
+
+/** What loading the synthetic annotations took, and shot annotation ids to query with. */
+export interface SyntheticLoad {
+  annotations: number;
+  runs: number;
+  seconds: number;
+  /** Up to 5,000 ids of shot annotations (the first 5 of each shots run). */
+  shotIds: string[];
+}
+
+/**
+ * Writes every run of `syntheticRuns(options)` through `writeRun` with `writers` concurrent writers, printing the
+ * rate every 10 s.
+ */
+export async function loadSynthetic(
+  store: Pick<AnnotationStore, 'writeRun'>,
+  options: SyntheticOptions,
+  writers: number,
+): Promise<SyntheticLoad> {
+  const gen = syntheticRuns(options);
+  const out: SyntheticLoad = { annotations: 0, runs: 0, seconds: 0, shotIds: [] };
+  const t0 = performance.now();
+  let lastPrint = t0;
+  const writer = async () => {
+    for (let next = gen.next(); !next.done; next = gen.next()) {
+      const { run, annotations } = next.value;
+      const res = await store.writeRun(run, annotations);
+      if (run.producer === 'shots' && out.shotIds.length < 5000) out.shotIds.push(...res.ids.slice(0, 5));
+      out.annotations += res.count;
+      out.runs++;
+      if (performance.now() - lastPrint > 10_000) {
+        lastPrint = performance.now();
+        const s = (lastPrint - t0) / 1000;
+        process.stdout.write(
+          `  loaded ${out.annotations} annotations in ${s.toFixed(0)} s (${Math.round(out.annotations / s)}/s)\n`,
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: writers }, writer));
+  out.seconds = (performance.now() - t0) / 1000;
+  return out;
 }
