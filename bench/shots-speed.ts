@@ -4,16 +4,18 @@
 //
 // Like with like: every engine reads the same standardized derivatives of the benchmark corpus
 // (video-360p-h264@1, 640×360 or 480×360 H.264) and every timing includes opening and decoding the file. Ours:
-// ffmpeg decodes (one thread short of the cores, no deblocking) and scales to 64×36 yuv420p, the detector runs in
-// Node. PySceneDetect: OpenCV decodes to BGR at 360p and downscales itself (auto: to 256 wide; one row also at
-// our 64-wide size). Two reference rows bound and place the figures: the same ffmpeg decode and scale alone, with
-// no detection (no reader of this file can beat it), and PySceneDetect on the corpus's original files (640×360 to
-// 1280×720: what one runs without the mesh, which has made the derivative once for every feature).
+// ffmpeg decodes (no deblocking) and scales to 64×36 yuv420p in segments, one single-threaded process per core
+// (lib/media/segments.ts), the detector runs in Node. PySceneDetect: OpenCV decodes to BGR at 360p and downscales
+// itself (auto: to 256 wide; one row also at our 64-wide size). Three reference rows place the figures: ours
+// decoding in one process (frame threads, as before segments), the same ffmpeg decode and scale alone in one
+// process with no detection (the bound for a one-process reader), and PySceneDetect on the corpus's original files
+// (640×360 to 1280×720: what one runs without the mesh, which has made the derivative once for every feature).
 // PySceneDetect (PyPI `scenedetect` with `opencv-python-headless`) is installed into .mediamesh/venv-scenedetect
 // by this script. Knobs: BENCH_SHOTS_ROUNDS (3).
 import { execFile, spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
+import { defaultLanes } from '../lib/media/segments.ts';
 import { findMediaTools } from '../lib/media/tools.ts';
 import {
   addCounts,
@@ -24,7 +26,7 @@ import {
   type TruthBoundary,
 } from '../lib/shots/evaluate.ts';
 import { shotParams } from '../lib/shots/params.ts';
-import { analysisDecodeArgs, detectShots } from '../lib/shots/read.ts';
+import { ANALYSIS_DECODER_ARGS, analysisThreads, detectShots } from '../lib/shots/read.ts';
 import { BENCH_CONFIG } from './corpus/config.ts';
 import { generateCorpus } from './corpus/corpus.ts';
 import { type Derivative, readerOf, standardized } from './corpus/derivatives.ts';
@@ -127,7 +129,8 @@ const pyEngine =
 const decodeOnly = async (input: Input): Promise<Run> => {
   const t0 = performance.now();
   await promisify(execFile)(tools.ffmpeg, [
-    ...['-v', 'error', ...analysisDecodeArgs(), '-i', input.derivative.file],
+    ...['-v', 'error', '-threads', String(analysisThreads()), ...ANALYSIS_DECODER_ARGS],
+    ...['-i', input.derivative.file],
     ...[
       '-vf',
       `scale=${params.width}:${params.height}:flags=area,format=yuv420p`,
@@ -140,20 +143,23 @@ const decodeOnly = async (input: Input): Promise<Run> => {
   return { frames: input.derivative.frames, seconds: (performance.now() - t0) / 1000, boundaries: [] };
 };
 const OURS = 'mediamesh shots';
+const ours =
+  (lanes?: number) =>
+  async (input: Input): Promise<Run> => {
+    const t0 = performance.now();
+    const det = await detectShots(readerOf(tools, input.derivative), params, { lanes });
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      frames: det.frames,
+      seconds,
+      boundaries: det.boundaries.map((b) => ({ type: b.type, frame: b.frame })),
+    };
+  };
 const engines: Engine[] = [
   {
     name: OURS,
-    note: 'ffmpeg decode + scale to 64×36 yuv420p, detector in Node',
-    run: async (input) => {
-      const t0 = performance.now();
-      const det = await detectShots(readerOf(tools, input.derivative), params);
-      const seconds = (performance.now() - t0) / 1000;
-      return {
-        frames: det.frames,
-        seconds,
-        boundaries: det.boundaries.map((b) => ({ type: b.type, frame: b.frame })),
-      };
-    },
+    note: `ffmpeg decode + scale to 64×36 yuv420p in segments, ${defaultLanes()} processes at once, detector in Node`,
+    run: ours(),
   },
   {
     name: 'PySceneDetect ContentDetector',
@@ -171,8 +177,14 @@ const engines: Engine[] = [
     run: pyEngine('content', { downscale: 10 }),
   },
   {
-    name: 'ffmpeg decode + scale alone',
-    note: 'the same decode as ours with no detection: the bound for any reader of these files',
+    name: 'mediamesh shots in one process',
+    note: 'the same with the whole file in one ffmpeg (frame threads), as before segmented decoding',
+    reference: true,
+    run: ours(1),
+  },
+  {
+    name: 'ffmpeg decode + scale alone, one process',
+    note: 'the same decode with no detection, one ffmpeg: the bound for any one-process reader of these files',
     reference: true,
     run: decodeOnly,
   },
@@ -265,7 +277,7 @@ for (const e of engines.filter((x) => x.name !== OURS)) {
         (theirs.clips
           ? `, real clips ${round(oursF1.clips!.all.f1, 3)} vs ${round(theirs.clips.all.f1, 3)}`
           : '')
-      : "share of the decoder's own speed",
+      : 'against the one-process decode',
   };
   if (!e.reference && !e.name.endsWith('@64')) {
     fig.goal = '≥ 2× at equal or better F1';
@@ -289,7 +301,8 @@ for (const [name, f] of f1) {
 report('shots-speed', figures, {
   rounds: ROUNDS,
   scenedetect: versions,
-  decodeArgs: analysisDecodeArgs(),
+  decoderArgs: ANALYSIS_DECODER_ARGS,
+  lanes: defaultLanes(),
   inputs: timed.map((i) => ({
     name: i.name,
     frames: i.derivative.frames,

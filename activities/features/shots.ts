@@ -71,6 +71,7 @@ export default defineFeature({
       height: d.height,
       frameRate,
       frames: d.frames,
+      gop: d.gop,
     });
     const detection = await detectShots(reader, ctx.params, {
       signal: ctx.signal,

@@ -18,6 +18,7 @@ export interface Derivative {
   height: number;
   frameRate: string;
   frames: number;
+  gop: number;
 }
 
 export async function standardized(
@@ -44,6 +45,7 @@ export async function standardized(
     height: v.height,
     frameRate: v.frameRate,
     frames: v.frames,
+    gop: v.gop,
   };
 }
 
@@ -54,5 +56,6 @@ export function readerOf(tools: MediaTools, d: Derivative): VideoReader {
     height: d.height,
     frameRate: parseRational(d.frameRate)!,
     frames: d.frames,
+    gop: d.gop,
   });
 }

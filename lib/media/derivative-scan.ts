@@ -1,11 +1,12 @@
-// One sequential pass over a standardized video derivative for features that need some of its frames (shot
-// representatives, thumbnails, motion pairs): every picture is decoded and scaled by ffmpeg, the wanted ones are
-// handed to the caller with their frame index, and the pass stops after the last wanted frame. Cheaper than a
-// seek per frame: a seek decodes from the previous keyframe anyway.
+// One pass over a standardized video derivative for features that need some of its frames (shot representatives,
+// thumbnails, motion pairs): every picture is decoded and scaled by ffmpeg (in segments, several processes at
+// once, see segments.ts), the wanted ones are handed to the caller in frame order with their index, and the pass
+// stops after the last wanted frame. Cheaper than a seek per frame: a seek decodes from the previous keyframe.
 import os from 'node:os';
 import type { FeatureContext, StoredInput } from '../features/definition.ts';
 import type { PixelFormat } from './pixels.ts';
-import { decodePictures } from './reader.ts';
+import { decodeFrames, type FrameSelection } from './segments.ts';
+import { parseRational } from './timing.ts';
 
 export interface DerivativeScan {
   width: number;
@@ -36,17 +37,18 @@ function selectFrames(frames: number[]): string {
   return `select='${tree(0, frames.length)}'`;
 }
 
-/** The derivative's size and frame count, as the video recipe's value records them. */
+/** The derivative's size, frame count and GOP, as the video recipe's value records them. */
 interface DerivativeValue {
   width: number;
   height: number;
   frameRate: string;
   frames: number;
+  gop?: number;
 }
 
 /**
  * Calls `onFrame(index, pixels)` for each wanted frame in frame order (awaiting it: the decode waits) and returns
- * how many were handed out. `pixels` belongs to the caller. Throws when the derivative ends early.
+ * how many were handed out. `pixels` belongs to the caller. Throws when a wanted frame is past the end.
  */
 export async function scanDerivative(
   ctx: Pick<FeatureContext<unknown>, 'tools' | 'objects' | 'signal' | 'heartbeat'>,
@@ -58,39 +60,53 @@ export async function scanDerivative(
   if (wanted.length === 0) return 0;
   const last = wanted.at(-1)!;
   const d = video.value as DerivativeValue;
+  if (last >= d.frames) {
+    const missing = wanted.find((w) => w >= d.frames);
+    throw new Error(
+      `${scan.stage}: the derivative (${d.frames} frames) ended before frame ${missing}, which was wanted`,
+    );
+  }
+  const isWanted = new Set(wanted);
   // A few frames of many (a few per shot): ffmpeg's select filter drops the others right after decoding, so they
   // are never scaled nor piped. Most frames (every frame of each shot's core): all come through, picked here.
   const sparse = wanted.length * SPARSE_RATIO <= last + 1 && wanted.length <= MAX_SELECTED;
-  const isWanted = new Set(wanted);
-  let index = 0;
+  const selection: FrameSelection | undefined = sparse
+    ? {
+        keeps: (i) => isWanted.has(i),
+        filter: (start, end) =>
+          selectFrames(wanted.filter((w) => w >= start && w < end).map((w) => w - start)),
+      }
+    : undefined;
+  const rate = parseRational(d.frameRate);
+  if (!rate) throw new Error(`${scan.stage}: the derivative has no frame rate (${d.frameRate})`);
+  const source = {
+    file: await ctx.objects.localPath({ uri: video.objectUri! }),
+    width: d.width,
+    height: d.height,
+    frameRate: rate,
+    frames: d.frames,
+    gop: d.gop,
+  };
   let handed = 0;
-  for await (const p of decodePictures(ctx.tools, await ctx.objects.localPath({ uri: video.objectUri! }), d, {
+  for await (const p of decodeFrames(ctx.tools, source, {
+    start: 0,
+    end: last + 1,
+    selection,
     width: scan.width,
     height: scan.height,
     pixelFormat: scan.pixelFormat,
     fit: 'stretch',
     signal: ctx.signal,
-    // One decoder thread fewer than the cores: the other runs the feature's own work on what arrives.
-    inputArgs: ['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
-    ...(sparse
-      ? { selectFilter: selectFrames(wanted), outputArgs: ['-frames:v', String(wanted.length)] }
-      : {}),
+    // In one process: one decoder thread fewer than the cores, the other runs the feature's work on what arrives.
+    threads: Math.max(1, Math.min(4, os.availableParallelism() - 1)),
   })) {
-    if (sparse) index = wanted[handed]!;
-    if (isWanted.has(index)) {
-      await onFrame(index, new Uint8Array(p.data as Uint8Array));
+    if (isWanted.has(p.index)) {
+      await onFrame(p.index, new Uint8Array(p.data as Uint8Array));
       handed++;
     }
-    if (sparse ? handed % 50 === 0 : index % 2000 === 0) {
-      ctx.heartbeat({ stage: scan.stage, frame: index, of: last + 1 });
+    if (sparse ? handed % 50 === 0 : p.index % 2000 === 0) {
+      ctx.heartbeat({ stage: scan.stage, frame: p.index, of: last + 1 });
     }
-    if (++index > last) break;
-  }
-  if (index <= last) {
-    const missing = wanted.find((w) => w >= index);
-    throw new Error(
-      `${scan.stage}: the derivative (${d.frames} frames) ended before frame ${missing}, which was wanted`,
-    );
   }
   return handed;
 }

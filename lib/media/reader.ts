@@ -3,23 +3,20 @@
 // backpressure, so memory stays constant whatever the duration. Frame indices are those of the derivative:
 // frame i is shown from i / fps to (i + 1) / fps.
 import { BadInputError } from '../features/definition.ts';
-import { type FormatInfo, type FrameData, isPixelFormat, PIXEL_FORMATS, type PixelFormat } from './pixels.ts';
+import { decodePictures, type Picture, type PictureOptions, type VideoSource } from './pictures.ts';
 import { readChunks } from './raw-pipe.ts';
-import { formatRational, parseRational, type Rational, ratio } from './timing.ts';
+import { decodeFrames, type FrameSelection } from './segments.ts';
+import { formatRational, parseRational, ratio } from './timing.ts';
 import { type MediaTools, runTool } from './tools.ts';
 
-export type Fit = 'stretch' | 'contain' | 'cover';
-
-export interface PictureOptions {
-  /** Output size; give one and the other follows the aspect ratio; neither → the source size. */
-  width?: number | undefined;
-  height?: number | undefined;
-  /** With both sizes: stretch (default), contain (letterbox with black) or cover (crop the overflow). */
-  fit?: Fit | undefined;
-  /** Default rgb24. */
-  pixelFormat?: PixelFormat | undefined;
-  signal?: AbortSignal | undefined;
-}
+export {
+  decodePictures,
+  type Fit,
+  geometry,
+  type Picture,
+  type PictureOptions,
+  type VideoSource,
+} from './pictures.ts';
 
 export interface FrameOptions extends PictureOptions {
   /** First frame index (default 0). */
@@ -30,110 +27,10 @@ export interface FrameOptions extends PictureOptions {
   fps?: number | undefined;
 }
 
-export interface Picture {
-  width: number;
-  height: number;
-  pixelFormat: PixelFormat;
-  data: FrameData;
-}
-
 export interface Frame extends Picture {
   /** Frame index in the video (the standardized derivative when read through an asset). */
   index: number;
   timeSec: number;
-}
-
-/** What a reader needs to know about a constant-frame-rate video file. */
-export interface VideoSource {
-  file: string;
-  width: number;
-  height: number;
-  frameRate: Rational;
-  frames: number;
-}
-
-interface Geometry {
-  width: number;
-  height: number;
-  pixelFormat: PixelFormat;
-  filters: string[];
-}
-
-const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
-
-function checkSize(name: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 16384)) {
-    throw new BadInputError(`${name} must be an integer from 1 to 16384, got ${v}`);
-  }
-}
-
-/** Output size, pixel format and the scale / pad / crop filters that produce them from a w×h source. */
-export function geometry(srcWidth: number, srcHeight: number, opts: PictureOptions): Geometry {
-  const pixelFormat = opts.pixelFormat ?? 'rgb24';
-  if (!isPixelFormat(pixelFormat)) {
-    throw new BadInputError(
-      `unknown pixel format "${pixelFormat}" (one of ${Object.keys(PIXEL_FORMATS).join(', ')})`,
-    );
-  }
-  checkSize('width', opts.width);
-  checkSize('height', opts.height);
-  const fmt = PIXEL_FORMATS[pixelFormat];
-  const round = fmt.even ? even : (n: number) => Math.max(1, Math.round(n));
-  let width = opts.width ?? (opts.height ? round((opts.height * srcWidth) / srcHeight) : srcWidth);
-  let height = opts.height ?? (opts.width ? round((opts.width * srcHeight) / srcWidth) : srcHeight);
-  if (fmt.even && (width % 2 || height % 2)) {
-    if (opts.width !== undefined || opts.height !== undefined) {
-      throw new BadInputError(`${pixelFormat} needs an even width and height, got ${width}×${height}`);
-    }
-    width = even(width);
-    height = even(height);
-  }
-  const filters: string[] = [];
-  if (width !== srcWidth || height !== srcHeight) {
-    const flags = width <= srcWidth && height <= srcHeight ? 'area' : 'bicubic';
-    const fit = opts.fit ?? 'stretch';
-    if (fit === 'stretch') filters.push(`scale=${width}:${height}:flags=${flags}`);
-    else if (fit === 'contain') {
-      filters.push(
-        `scale=${width}:${height}:flags=${flags}:force_original_aspect_ratio=decrease`,
-        `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
-      );
-    } else {
-      filters.push(
-        `scale=${width}:${height}:flags=${flags}:force_original_aspect_ratio=increase`,
-        `crop=${width}:${height}`,
-      );
-    }
-  }
-  filters.push(`format=${fmt.ffmpeg}`);
-  return { width, height, pixelFormat, filters };
-}
-
-/** Decodes every picture of a file in order, as raw frames of the requested geometry. */
-export async function* decodePictures(
-  tools: MediaTools,
-  file: string,
-  size: { width: number; height: number },
-  opts: PictureOptions & { inputArgs?: string[]; outputArgs?: string[]; selectFilter?: string } = {},
-): AsyncGenerator<Picture> {
-  const g = geometry(size.width, size.height, opts);
-  const fmt: FormatInfo = PIXEL_FORMATS[g.pixelFormat];
-  const filters = [...(opts.selectFilter ? [opts.selectFilter] : []), ...g.filters].join(',');
-  const args = [
-    ...['-hide_banner', '-nostdin', '-v', 'error', ...(opts.inputArgs ?? []), '-i', file],
-    ...['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters, '-fps_mode', 'passthrough'],
-    ...(opts.outputArgs ?? []),
-    ...['-f', 'rawvideo', '-pix_fmt', fmt.ffmpeg, 'pipe:1'],
-  ];
-  const chunkBytes = fmt.bytes(g.width, g.height);
-  const chunks = readChunks(tools.ffmpeg, args, {
-    chunkBytes,
-    signal: opts.signal,
-    planeOrder: fmt.planeOrder,
-  });
-  for await (const buf of chunks) {
-    yield { width: g.width, height: g.height, pixelFormat: g.pixelFormat, data: fmt.view(buf) };
-  }
 }
 
 /**
@@ -223,36 +120,20 @@ export class VideoReader {
     };
   }
 
-  /** Frames [start, end) as typed arrays, in order, one at a time (the pipe waits while you work). */
+  /**
+   * Frames [start, end) as typed arrays, in order, one at a time (the pipe waits while you work). Long ranges of
+   * small frames are decoded in segments by several processes at once (see segments.ts), in the same order.
+   */
   async *frames(opts: FrameOptions = {}): AsyncGenerator<Frame> {
     const { start, end } = this.#range(opts);
     if (end <= start) return;
     const sampling = this.#sampling(opts.fps);
-    let next = start;
-    const nextIndex = (): number | undefined => {
-      while (next < end && sampling && !sampling.keep(next)) next++;
-      return next < end ? next++ : undefined;
+    const selection: FrameSelection | undefined = sampling && {
+      keeps: sampling.keep,
+      filter: (from) => sampling.expr(from),
     };
-    // Frame i lands at (i − start + offset) / fps after the seek; the limit sits half-way past the last one.
-    const offset = start > 0 ? 0.5 : 0;
-    const limit = (end - 1 - start + offset + 0.5) / this.fps;
-    const pictures = decodePictures(this.tools, this.source.file, this.source, {
-      ...opts,
-      inputArgs: start > 0 ? ['-ss', ((start - 0.5) / this.fps).toFixed(9)] : [],
-      selectFilter: sampling?.expr(start),
-      outputArgs: sampling ? ['-t', limit.toFixed(9)] : ['-frames:v', String(end - start)],
-    });
-    let count = 0;
-    for await (const p of pictures) {
-      const index = nextIndex();
-      if (index === undefined) break;
-      count++;
-      yield { ...p, index, timeSec: this.timeOf(index) };
-    }
-    if (nextIndex() !== undefined) {
-      throw new BadInputError(
-        `${this.source.file}: ffmpeg gave ${count} frames between ${start} and ${end}, fewer than expected`,
-      );
+    for await (const p of decodeFrames(this.tools, this.source, { ...opts, start, end, selection })) {
+      yield { ...p, timeSec: this.timeOf(p.index) };
     }
   }
 

@@ -1,8 +1,10 @@
-// Shot detection over a video through the reader API: every picture of the derivative in order, as small yuv420p
-// frames (its own format, so ffmpeg only scales), streamed into the detector with progress and cancellation.
+// Shot detection over a video: every picture of the derivative in order, as small yuv420p frames (its own format,
+// so ffmpeg only scales), decoded in segments side by side and streamed into the detector with progress and
+// cancellation.
 import os from 'node:os';
 import { BadInputError } from '../features/definition.ts';
-import { decodePictures, type VideoReader } from '../media/reader.ts';
+import type { VideoReader } from '../media/reader.ts';
+import { decodeFrames } from '../media/segments.ts';
 import { type Detection, ShotDetector } from './detector.ts';
 import type { ShotParams } from './params.ts';
 
@@ -18,15 +20,19 @@ export interface DetectOptions {
   /** Called every `progressEvery` frames and at the end. */
   onProgress?: ((p: Progress) => void) | undefined;
   progressEvery?: number;
+  /** ffmpeg processes decoding segments at once (default: the cores, at most 4). */
+  lanes?: number | undefined;
 }
 
 /**
  * Decoder settings for analysis at 64×36: no deblocking (invisible once 100 pixels are averaged into one; the
- * decode is ~15 % faster and as deterministic), and one decoder thread fewer than the cores, leaving one for the
- * detector (on 2 cores, frame threading only makes ffmpeg and Node fight).
+ * decode is ~15 % faster and as deterministic).
  */
-export function analysisDecodeArgs(cores = os.availableParallelism()): string[] {
-  return ['-threads', String(Math.max(1, Math.min(4, cores - 1))), '-skip_loop_filter', 'all'];
+export const ANALYSIS_DECODER_ARGS = ['-skip_loop_filter', 'all'];
+
+/** In one process, one decoder thread fewer than the cores leaves one for the detector. */
+export function analysisThreads(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
 }
 
 export async function detectShots(
@@ -46,13 +52,17 @@ export async function detectShots(
       fraction: frame / total,
       fps: frame / Math.max(1e-3, (performance.now() - started) / 1000),
     });
-  // Every picture in order from the start: frame i is the derivative's frame i (its rate is constant).
-  for await (const p of decodePictures(reader.tools, reader.source.file, reader.source, {
+  // Every picture in order from the start (segments decoded side by side): frame i is the derivative's frame i.
+  for await (const p of decodeFrames(reader.tools, reader.source, {
+    start: 0,
+    end: total,
     width: params.width,
     height: params.height,
     pixelFormat: 'yuv420p',
     signal: opts.signal,
-    inputArgs: analysisDecodeArgs(),
+    decoderArgs: ANALYSIS_DECODER_ARGS,
+    threads: analysisThreads(),
+    lanes: opts.lanes,
   })) {
     detector.push(p.data as Uint8Array);
     if (detector.frames % every === 0) report(detector.frames);

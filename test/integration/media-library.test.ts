@@ -25,6 +25,7 @@ import { findMediaTools } from '../../lib/media/tools.ts';
 import { FsObjectStore, sha256File } from '../../lib/objects/store.ts';
 import { EXPECTED_VERDICTS, MediaFixtures, readBarcode, realClip } from '../support/media-fixtures.ts';
 import { runLocally } from '../support/media-local.ts';
+import { ffmpegChildren } from '../support/processes.ts';
 
 const tools = findMediaTools({ media: { ffmpeg: undefined, ffprobe: undefined } })!;
 const fixtures = new MediaFixtures();
@@ -478,20 +479,3 @@ describe('audio, keyframes, images and text', () => {
     ]);
   });
 });
-
-/** Running ffmpeg processes started by this test process. */
-function ffmpegChildren(): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const [, comm, , ppid] = /^\d+ \((.*)\) (\S) (\d+)/.exec(stat) ?? [];
-        return comm === 'ffmpeg' && Number(ppid) === process.pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}

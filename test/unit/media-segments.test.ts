@@ -1,0 +1,50 @@
+// Planning of segmented decoding (pure): how a frame range is cut for several ffmpeg processes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MIN_SEGMENT_FRAMES, planSegments } from '../../lib/media/segments.ts';
+
+const MiB = 2 ** 20;
+
+describe('planSegments', () => {
+  it('cuts a long range of small frames into one segment per lane, on keyframes, covering every frame once', () => {
+    const s = planSegments(0, 14_400, { lanes: 2, frameBytes: 3456, aheadBytes: 64 * MiB, gop: 48 });
+    assert.equal(s.length, 2);
+    assert.equal(s[0]!.start, 0);
+    assert.equal(s.at(-1)!.end, 14_400);
+    for (let k = 1; k < s.length; k++) {
+      assert.equal(s[k]!.start, s[k - 1]!.end, 'contiguous');
+      assert.equal(s[k]!.start % 48, 0, 'starts on a keyframe');
+    }
+    assert.deepEqual(
+      s.map((x) => x.kept),
+      s.map((x) => x.end - x.start),
+    );
+  });
+
+  it('makes more segments, a multiple of the lanes, when the frames ahead would outgrow the memory bound', () => {
+    const frameBytes = 320 * 180 * 3;
+    const s = planSegments(0, 14_400, { lanes: 2, frameBytes, aheadBytes: 1024 * MiB, gop: 48 });
+    assert.equal(s.length % 2, 0);
+    for (const x of s) assert.ok(x.kept * frameBytes <= 1.5 * 512 * MiB, `segment of ${x.kept} frames`);
+    assert.ok(s.length >= 6);
+  });
+
+  it('keeps one segment when segments would be too short or too big, or with one lane', () => {
+    const one = (p: Parameters<typeof planSegments>[2], end = 14_400) => planSegments(0, end, p).length;
+    assert.equal(one({ lanes: 2, frameBytes: 3456, aheadBytes: 64 * MiB }, 2 * MIN_SEGMENT_FRAMES - 1), 1);
+    assert.equal(one({ lanes: 1, frameBytes: 3456, aheadBytes: 64 * MiB }), 1);
+    // 1080p RGB: 6 MB a frame, so a segment within 64 MiB would be a few frames long.
+    assert.equal(one({ lanes: 2, frameBytes: 1920 * 1080 * 3, aheadBytes: 64 * MiB }), 1);
+  });
+
+  it('counts what a selection keeps, and sizes segments by it', () => {
+    const keeps = (i: number) => i % 10 === 0;
+    const s = planSegments(1000, 9000, { lanes: 2, frameBytes: 172_800, aheadBytes: 64 * MiB, keeps });
+    assert.equal(
+      s.reduce((n, x) => n + x.kept, 0),
+      800,
+    );
+    assert.equal(s[0]!.start, 1000);
+    assert.equal(s.at(-1)!.end, 9000);
+  });
+});
