@@ -82,16 +82,22 @@ export function planSegments(
   let count = Math.max(p.lanes, Math.ceil(keptBytes / perSegmentBytes));
   count = Math.ceil(count / p.lanes) * p.lanes;
   if (frames / count < MIN_SEGMENT_FRAMES) return whole;
-  const gop = p.gop && p.gop > 0 ? p.gop : 1;
-  const bounds = [start];
-  for (let k = 1; k < count; k++) {
-    const at = start + Math.round((frames * k) / count / gop) * gop;
-    if (at > bounds.at(-1)! && at < end) bounds.push(at);
-  }
-  bounds.push(end);
+  const bounds = splitRange(start, end, count, p.gop);
   const segments = bounds.slice(1).map((b, k) => ({ start: bounds[k]!, end: b, kept: kept(bounds[k]!, b) }));
   const largest = Math.max(...segments.map((s) => s.kept)) * p.frameBytes;
   return largest <= perSegmentBytes * 1.5 ? segments : whole;
+}
+
+/** Boundaries of `count` near-equal parts of [start, end) (first start, last end), inner ones on multiples of `gop`. */
+export function splitRange(start: number, end: number, count: number, gop?: number): number[] {
+  const step = gop && gop > 0 ? gop : 1;
+  const bounds = [start];
+  for (let k = 1; k < count; k++) {
+    const at = Math.round((start + (end - start) * (k / count)) / step) * step;
+    if (at > bounds.at(-1)! && at < end) bounds.push(at);
+  }
+  bounds.push(end);
+  return bounds;
 }
 
 /** One segment decoding into a bounded queue, ahead of the reader. */

@@ -46,18 +46,32 @@ export class ShotDetector {
     this.#stream.push(yuv);
   }
 
-  finish(): Detection {
-    const signals = this.#stream.finish();
-    const opts = decideOptions(this.#fps, this.#params);
-    const boundaries = decide(signals, opts);
-    const edges = signals.frames ? [0, ...boundaries.map((b) => b.frame), signals.frames] : [];
-    const shots: Shot[] = [];
-    for (let i = 0; i + 1 < edges.length; i++) {
-      const [start, end] = [edges[i]!, edges[i + 1]!];
-      let blank = 0;
-      for (let t = start; t < end; t++) if (signals.stdY[t]! < opts.blankStd) blank++;
-      shots.push({ start, end, blank: blank * 2 > end - start });
-    }
-    return { frames: signals.frames, minShotFrames: opts.minShotFrames, boundaries, shots, signals };
+  /** The signals of every frame pushed (call once, after the last frame), for `decideShots`. */
+  signals(): Signals {
+    return this.#stream.finish();
   }
+
+  finish(): Detection {
+    return decideShots(this.signals(), this.#fps, this.#params);
+  }
+}
+
+/** Frames a stream must see on each side of a frame for that frame's signals to be complete. */
+export function contextFrames(fps: number): number {
+  return SignalStream.contextFrames(signalOptions(fps));
+}
+
+/** Boundaries and shots from the signals of a whole video (one stream's, or several streams' stitched). */
+export function decideShots(signals: Signals, fps: number, params: ShotParams): Detection {
+  const opts = decideOptions(fps, params);
+  const boundaries = decide(signals, opts);
+  const edges = signals.frames ? [0, ...boundaries.map((b) => b.frame), signals.frames] : [];
+  const shots: Shot[] = [];
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const [start, end] = [edges[i]!, edges[i + 1]!];
+    let blank = 0;
+    for (let t = start; t < end; t++) if (signals.stdY[t]! < opts.blankStd) blank++;
+    shots.push({ start, end, blank: blank * 2 > end - start });
+  }
+  return { frames: signals.frames, minShotFrames: opts.minShotFrames, boundaries, shots, signals };
 }

@@ -3,6 +3,20 @@
 // pass and a pan a few.
 import type { Thumb, ThumbGeometry } from './thumb.ts';
 
+const orders = new Map<number, [number, number][]>();
+
+/** The offsets within ±reach, nearest first (ties in scan order): the order a search tries them in. */
+function searchOrder(reach: number): [number, number][] {
+  let order = orders.get(reach);
+  if (!order) {
+    order = [];
+    for (let dy = -reach; dy <= reach; dy++) for (let dx = -reach; dx <= reach; dx++) order.push([dx, dy]);
+    order.sort((a, b) => Math.abs(a[0]) + Math.abs(a[1]) - (Math.abs(b[0]) + Math.abs(b[1])));
+    orders.set(reach, order);
+  }
+  return order;
+}
+
 /**
  * The shift (dx, dy) within ±radius minimising mean |to(x, y) − from(x + dx, y + dy)| over the inner region
  * (a `radius` margin, the same pixels for every shift), searched around (cx, cy) by ±search.
@@ -18,10 +32,7 @@ function search(
 ): [number, number] {
   let best = Number.POSITIVE_INFINITY;
   let shift: [number, number] = [cx, cy];
-  const order: [number, number][] = [];
-  for (let dy = -reach; dy <= reach; dy++) for (let dx = -reach; dx <= reach; dx++) order.push([dx, dy]);
-  order.sort((a, b) => Math.abs(a[0]) + Math.abs(a[1]) - (Math.abs(b[0]) + Math.abs(b[1])));
-  for (const [ox, oy] of order) {
+  for (const [ox, oy] of searchOrder(reach)) {
     const dx = cx + ox;
     const dy = cy + oy;
     if (Math.abs(dx) > radius || Math.abs(dy) > radius) continue;

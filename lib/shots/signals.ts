@@ -76,6 +76,11 @@ export class SignalStream {
     this.#unexplained = o.scales.map(() => new Series());
   }
 
+  /** Frames needed on each side of a frame for its signals: the widest blend window, the cut's return check. */
+  static contextFrames(o: SignalOptions): number {
+    return Math.max(...o.scales, o.returnFrames) + 1;
+  }
+
   get frames(): number {
     return this.#n;
   }
@@ -167,4 +172,48 @@ export class SignalStream {
       unexplained: this.#unexplained.map((s) => s.toArray(n)),
     };
   }
+}
+
+export interface SignalPart {
+  signals: Signals;
+  /** The video frame of the part's first frame. */
+  first: number;
+  /** The video frames [from, to) taken from this part (its frames beyond were context only). */
+  from: number;
+  to: number;
+}
+
+/**
+ * The signals of a whole video from streams over overlapping parts of it: each part gives the frames at least
+ * `SignalStream.contextFrames` inside its own ends (or at the video's ends), whose signals are exactly those one
+ * stream over the whole video computes.
+ */
+export function stitchSignals(parts: SignalPart[], frames: number): Signals {
+  const { scales } = parts[0]!.signals;
+  const series = () => new Float32Array(frames).fill(Number.NaN);
+  const out: Signals = {
+    frames,
+    scales,
+    cut: series(),
+    cross: series(),
+    meanY: series(),
+    stdY: series(),
+    alpha: scales.map(series),
+    residual: scales.map(series),
+    spread: scales.map(series),
+    correlation: scales.map(series),
+    unexplained: scales.map(series),
+  };
+  for (const { signals: s, first, from, to } of parts) {
+    const copy = (dst: Float32Array, src: Float32Array) =>
+      dst.set(src.subarray(from - first, to - first), from);
+    copy(out.cut, s.cut);
+    copy(out.cross, s.cross);
+    copy(out.meanY, s.meanY);
+    copy(out.stdY, s.stdY);
+    for (const name of ['alpha', 'residual', 'spread', 'correlation', 'unexplained'] as const) {
+      for (const [k, dst] of out[name].entries()) copy(dst, s[name][k]!);
+    }
+  }
+  return out;
 }

@@ -2,8 +2,9 @@
 // must never become a boundary (camera pans, zooms, shake, flashes, exposure changes, uniform pictures).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ShotDetector } from '../../lib/shots/detector.ts';
+import { contextFrames, decideShots, ShotDetector } from '../../lib/shots/detector.ts';
 import { shotParams } from '../../lib/shots/params.ts';
+import { type SignalPart, stitchSignals } from '../../lib/shots/signals.ts';
 import {
   black,
   brighten,
@@ -178,5 +179,38 @@ describe('shot detector: output and input', () => {
     assert.throws(() => d.push(new Uint8Array(100)), /expected a 64×36 yuv420p frame/);
     assert.deepEqual(d.finish().shots, []);
     assert.throws(() => new ShotDetector(0, shotParams.parse({})), /frame rate must be > 0/);
+  });
+});
+
+describe('shot detector: parts analysed apart and stitched', () => {
+  it('gives the signals and shots of one pass, whatever the cut points (inside cuts, dissolves, fades)', () => {
+    const a = shot(scene(21), 45, centre);
+    const b = shot(scene(22), 60, { cx: 0.35, cy: 0.5, z: 1.8 }, { cx: 0.62, cy: 0.5, z: 1.8 });
+    const c = shot(scene(23), 50, centre);
+    const seq = [
+      ...dissolve(a, b, 20),
+      ...fadeOut(c, 12),
+      ...black(8),
+      ...fadeIn(shot(scene(24), 40, centre), 12),
+    ];
+    const yuv = seq.map((f, i) => toYuv(f, 1.5, i));
+    const params = shotParams.parse({});
+    const whole = new ShotDetector(FPS, params);
+    for (const f of yuv) whole.push(f);
+    const one = whole.finish();
+    assert.ok(one.boundaries.length >= 3, 'the sequence has transitions to find');
+    const context = contextFrames(FPS);
+    for (const cuts of [[60], [33, 97, 130], [5, 140]]) {
+      const bounds = [0, ...cuts, yuv.length];
+      const parts: SignalPart[] = bounds.slice(1).map((to, k) => {
+        const from = bounds[k]!;
+        const first = Math.max(0, from - context);
+        const d = new ShotDetector(FPS, params);
+        for (const f of yuv.slice(first, Math.min(yuv.length, to + context))) d.push(f);
+        return { signals: d.signals(), first, from, to };
+      });
+      const stitched = decideShots(stitchSignals(parts.reverse(), yuv.length), FPS, params);
+      assert.deepEqual(stitched, one, `parts cut at ${cuts.join(', ')}`);
+    }
   });
 });
