@@ -2,8 +2,9 @@
 //  1. standardization wall time (the video-360p-h264 feature's compute) against the same ffmpeg command run raw,
 //     same file, same run, alternating (goal: overhead ≤ 10 %);
 //  2. reader throughput, 320×180 planar RGB frames into JS, against `ffmpeg -f null` decode of the same
-//     derivative (goal ≥ 90 %); interleaved rgb24 alongside, and two reference rows that place the loss (ffmpeg's
-//     cheapest decode + scale writing nowhere; the same frames through the pipe into Node, bytes only counted);
+//     derivative (goal ≥ 90 %); interleaved rgb24 alongside, and reference rows that place the loss (one ffmpeg's
+//     decode + scale writing nowhere, and its cheapest; the same frames through one pipe into Node, bytes only
+//     counted). The reader decodes in segments, one single-threaded ffmpeg per core (lib/media/segments.ts);
 //  3. sha256 hashing throughput of a large file (goal ≥ 400 MB/s), and a streaming put into the object store;
 //  4. peak RSS of a process reading every frame of a 60-minute 1080p input (goal ≤ 300 MB).
 // Inputs are generated once into .mediamesh/bench-media/ (fast settings) and reused.
@@ -20,6 +21,7 @@ import { projectRoot } from '../lib/config/config.ts';
 import type { MediaMetadata } from '../lib/media/metadata.ts';
 import type { QcVerdict } from '../lib/media/qc.ts';
 import { VideoReader } from '../lib/media/reader.ts';
+import { defaultLanes } from '../lib/media/segments.ts';
 import { findMediaTools, toolVersion } from '../lib/media/tools.ts';
 import { videoPlan } from '../lib/media/video-plan.ts';
 import { FsObjectStore, sha256File } from '../lib/objects/store.ts';
@@ -173,7 +175,9 @@ figures.push(
 const derivative10 = await cached('derivative-360p-10min.mp4', (out) =>
   ffmpeg(['-stream_loop', '9', '-i', derivative, '-c', 'copy', '-f', 'mp4', out]),
 );
-const reader = await VideoReader.open(tools, derivative10);
+const probed = await VideoReader.open(tools, derivative10);
+// The loop keeps the recipe's GOP (1,440 frames = 30 GOPs a loop), so segments start on its keyframes.
+const reader = new VideoReader(tools, { ...probed.source, gop: videoPlan(meta).gop });
 const fps = (sec: number) => reader.frameCount / sec;
 const readAll = (pixelFormat: 'rgbp' | 'rgb24') => async () => {
   let n = 0;
@@ -234,7 +238,7 @@ figures.push(
   fpsFigure(
     'same + the cheapest scale to 320×180 (neighbor, yuv420p), ffmpeg -f null',
     runs.cheapest,
-    'the bound for any reader that has ffmpeg scale to 320×180',
+    'the bound for a one-process reader that has ffmpeg scale to 320×180',
   ),
   fpsFigure(
     'same planar RGB through the pipe into Node, bytes counted only',
@@ -244,7 +248,7 @@ figures.push(
   fpsFigure(
     'reader: 320×180 planar RGB (rgbp, CHW) frames into JS',
     runs.planar,
-    `${reader.frameCount} frames per run`,
+    `${reader.frameCount} frames per run, decoded in segments by ${defaultLanes()} single-threaded ffmpeg processes`,
   ),
   fpsFigure(
     'reader: 320×180 interleaved RGB (rgb24, HWC) frames into JS',
@@ -255,13 +259,13 @@ figures.push(
     metric: 'reader (rgbp) throughput / the same decode + scale, ffmpeg -f null (best)',
     value: round((Math.max(...runs.planar) / Math.max(...runs.scaled)) * 100),
     unit: '%',
-    note: 'the cost of the pipe and of JS alone',
+    note: 'over 100 %: segments in parallel processes beat one process with frame threads',
   },
   {
     metric: 'bound: the cheapest ffmpeg decode + scale to 320×180 / ffmpeg -f null decode (best)',
     value: round((Math.max(...runs.cheapest) / Math.max(...runs.decode)) * 100),
     unit: '%',
-    note: 'no reader built on ffmpeg scaling can exceed this share',
+    note: 'what one ffmpeg process keeps (the reader runs several, one per segment)',
   },
   {
     metric: 'reader (rgbp) throughput / ffmpeg -f null decode (best)',

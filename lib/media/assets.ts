@@ -80,6 +80,7 @@ export class AssetMedia {
       height: value.height,
       frameRate: parseRational(value.frameRate)!,
       frames: value.frames,
+      gop: value.gop,
     });
   }
 

@@ -94,13 +94,19 @@ export function geometry(srcWidth: number, srcHeight: number, opts: PictureOptio
   return { width, height, pixelFormat, filters };
 }
 
-/** Decodes every picture of a file in order, as raw frames of the requested geometry. */
-export async function* decodePictures(
-  tools: MediaTools,
+export interface PictureDecodeOptions extends PictureOptions {
+  inputArgs?: string[];
+  outputArgs?: string[];
+  selectFilter?: string | undefined;
+}
+
+/** The ffmpeg command writing the raw pictures of a file's first video stream to `output` (a file or pipe:1). */
+export function pictureCommand(
   file: string,
   size: { width: number; height: number },
-  opts: PictureOptions & { inputArgs?: string[]; outputArgs?: string[]; selectFilter?: string } = {},
-): AsyncGenerator<Picture> {
+  opts: PictureDecodeOptions,
+  output: string,
+): { g: Geometry; fmt: FormatInfo; args: string[]; frameBytes: number } {
   const g = geometry(size.width, size.height, opts);
   const fmt: FormatInfo = PIXEL_FORMATS[g.pixelFormat];
   const filters = [...(opts.selectFilter ? [opts.selectFilter] : []), ...g.filters].join(',');
@@ -108,11 +114,21 @@ export async function* decodePictures(
     ...['-hide_banner', '-nostdin', '-v', 'error', ...(opts.inputArgs ?? []), '-i', file],
     ...['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters, '-fps_mode', 'passthrough'],
     ...(opts.outputArgs ?? []),
-    ...['-f', 'rawvideo', '-pix_fmt', fmt.ffmpeg, 'pipe:1'],
+    ...['-f', 'rawvideo', '-pix_fmt', fmt.ffmpeg, '-y', output],
   ];
-  const chunkBytes = fmt.bytes(g.width, g.height);
+  return { g, fmt, args, frameBytes: fmt.bytes(g.width, g.height) };
+}
+
+/** Decodes every picture of a file in order, as raw frames of the requested geometry. */
+export async function* decodePictures(
+  tools: MediaTools,
+  file: string,
+  size: { width: number; height: number },
+  opts: PictureDecodeOptions = {},
+): AsyncGenerator<Picture> {
+  const { g, fmt, args, frameBytes } = pictureCommand(file, size, opts, 'pipe:1');
   const chunks = readChunks(tools.ffmpeg, args, {
-    chunkBytes,
+    chunkBytes: frameBytes,
     signal: opts.signal,
     planeOrder: fmt.planeOrder,
   });

@@ -3,13 +3,21 @@
 // derivative ~1.2× as fast as one), while two single-threaded processes on different segments decode ~2× as
 // fast. A segment starts with an exact seek (to the keyframe before it, decoding forward), so the pixels are those
 // of one sequential decode; segments start on keyframes when the GOP is known, so no frame is decoded twice.
-// Memory stays bounded: a segment decoded ahead of the one being read holds at most `aheadBytes / lanes`.
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { BadInputError } from '../features/definition.ts';
-import { decodePictures, geometry, type Picture, type PictureOptions, type VideoSource } from './pictures.ts';
-import { PIXEL_FORMATS } from './pixels.ts';
+import {
+  decodePictures,
+  geometry,
+  type Picture,
+  type PictureOptions,
+  pictureCommand,
+  type VideoSource,
+} from './pictures.ts';
+import { type FormatInfo, PIXEL_FORMATS, type PixelFormat } from './pixels.ts';
 import { ratio } from './timing.ts';
-import type { MediaTools } from './tools.ts';
+import { type MediaTools, runTool } from './tools.ts';
 
 /** Frames to keep of those decoded: ffmpeg's select filter drops the others right after decoding. */
 export interface FrameSelection {
@@ -28,8 +36,8 @@ export interface DecodeFramesOptions extends PictureOptions {
   threads?: number | undefined;
   /** Processes at once (default: the cores, at most 4); 1 decodes the range in one process. */
   lanes?: number | undefined;
-  /** What the frames decoded ahead of the reader may hold in memory (default 64 MiB). */
-  aheadBytes?: number | undefined;
+  /** Most bytes of frames one segment decoded ahead of the reader may write to its file (default 256 MiB). */
+  segmentBytes?: number | undefined;
 }
 
 export interface IndexedPicture extends Picture {
@@ -43,7 +51,7 @@ export interface Segment {
   kept: number;
 }
 
-const DEFAULT_AHEAD_BYTES = 64 * 2 ** 20;
+const DEFAULT_SEGMENT_BYTES = 256 * 2 ** 20;
 /** Below this a process's start (~90 ms of CPU: loading ffmpeg, opening and seeking) outweighs what a lane gains. */
 export const MIN_SEGMENT_FRAMES = 500;
 const MAX_LANES = 4;
@@ -54,7 +62,7 @@ export function defaultLanes(): number {
 
 /**
  * Cuts [start, end) into segments: a multiple of `lanes` of them, each at least MIN_SEGMENT_FRAMES long, each
- * holding at most `aheadBytes / lanes` of kept frames, boundaries on multiples of `gop`. One segment when that
+ * holding about `segmentBytes` of kept frames at most, boundaries on multiples of `gop`. One segment when that
  * cannot be had.
  */
 export function planSegments(
@@ -63,7 +71,7 @@ export function planSegments(
   p: {
     lanes: number;
     frameBytes: number;
-    aheadBytes: number;
+    segmentBytes: number;
     gop?: number | undefined;
     keeps?: (i: number) => boolean;
   },
@@ -77,15 +85,14 @@ export function planSegments(
   const whole = [{ start, end, kept: kept(start, end) }];
   const frames = end - start;
   if (p.lanes < 2 || frames < 2 * MIN_SEGMENT_FRAMES) return whole;
-  const perSegmentBytes = p.aheadBytes / p.lanes;
   const keptBytes = whole[0]!.kept * p.frameBytes;
-  let count = Math.max(p.lanes, Math.ceil(keptBytes / perSegmentBytes));
+  let count = Math.max(p.lanes, Math.ceil(keptBytes / p.segmentBytes));
   count = Math.ceil(count / p.lanes) * p.lanes;
   if (frames / count < MIN_SEGMENT_FRAMES) return whole;
   const bounds = splitRange(start, end, count, p.gop);
   const segments = bounds.slice(1).map((b, k) => ({ start: bounds[k]!, end: b, kept: kept(bounds[k]!, b) }));
   const largest = Math.max(...segments.map((s) => s.kept)) * p.frameBytes;
-  return largest <= perSegmentBytes * 1.5 ? segments : whole;
+  return largest <= p.segmentBytes * 1.5 ? segments : whole;
 }
 
 /** Boundaries of `count` near-equal parts of [start, end) (first start, last end), inner ones on multiples of `gop`. */
@@ -100,92 +107,61 @@ export function splitRange(start: number, end: number, count: number, gop?: numb
   return bounds;
 }
 
-/** One segment decoding into a bounded queue, ahead of the reader. */
-class SegmentPump {
-  readonly #queue: Picture[] = [];
-  #head = 0;
-  #done = false;
-  #error: unknown;
-  #wake: (() => void) | undefined;
-  #resume: (() => void) | undefined;
-  #received = 0;
+/** A segment decoding ahead of the reader into a raw file of its frames, read back once ffmpeg is done. */
+class SegmentFile {
+  readonly done: Promise<void>;
 
   constructor(
-    readonly file: string,
     readonly segment: Segment,
-    pictures: AsyncGenerator<Picture>,
-    readonly capacity: number,
+    readonly path: string,
+    run: () => Promise<unknown>,
   ) {
-    void this.#run(pictures);
+    this.done = run().then(() => undefined);
+    // Awaited when the reader reaches the segment; a failure before then must not go unhandled.
+    this.done.catch(() => {});
   }
 
-  async #run(pictures: AsyncGenerator<Picture>): Promise<void> {
+  /** Its frames, each read into a fresh buffer (ffmpeg's planes put in `planeOrder` by the read itself). */
+  async *frames(
+    fmt: FormatInfo,
+    size: { width: number; height: number; pixelFormat: PixelFormat },
+  ): AsyncGenerator<Picture> {
+    await this.done;
+    const frameBytes = fmt.bytes(size.width, size.height);
+    const fh = await fs.promises.open(this.path, 'r');
     try {
-      for await (const p of pictures) {
-        this.#queue.push(p);
-        this.#received++;
-        this.#signal();
-        if (this.#queue.length - this.#head >= this.capacity) {
-          await new Promise<void>((resolve) => {
-            this.#resume = resolve;
-          });
-        }
+      const { size: bytes } = await fh.stat();
+      if (bytes !== this.segment.kept * frameBytes)
+        throw shortSegment(this.segment, Math.floor(bytes / frameBytes));
+      const plane = frameBytes / 3;
+      for (let i = 0; i < this.segment.kept; i++) {
+        const buf = Buffer.allocUnsafeSlow(frameBytes);
+        const order = fmt.planeOrder;
+        const parts = order ? order.map((to) => buf.subarray(to * plane, (to + 1) * plane)) : [buf];
+        const { bytesRead } = await fh.readv(parts, i * frameBytes);
+        if (bytesRead !== frameBytes) throw new Error(`${this.path}: short read at frame ${i}`);
+        yield { width: size.width, height: size.height, pixelFormat: size.pixelFormat, data: fmt.view(buf) };
       }
-    } catch (err) {
-      this.#error = err;
     } finally {
-      this.#done = true;
-      this.#signal();
+      await fh.close();
+      await fs.promises.rm(this.path, { force: true });
     }
   }
+}
 
-  #signal(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  /** The next picture, or undefined at the segment's end; throws what the decode threw. */
-  async take(): Promise<Picture | undefined> {
-    while (this.#head === this.#queue.length && !this.#done) {
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
-    if (this.#head < this.#queue.length) {
-      const p = this.#queue[this.#head]!;
-      this.#queue[this.#head++] = undefined as never;
-      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-        this.#queue.splice(0, this.#head);
-        this.#head = 0;
-      }
-      const resume = this.#resume;
-      this.#resume = undefined;
-      resume?.();
-      return p;
-    }
-    if (this.#error) throw this.#error;
-    if (this.#received !== this.segment.kept) {
-      const { start, end, kept } = this.segment;
-      throw new BadInputError(
-        `${this.file}: ffmpeg gave ${this.#received} frames between ${start} and ${end}, fewer than the ` +
-          `${kept} expected (the video is shorter than its frame count says, or damaged)`,
-      );
-    }
-    return undefined;
-  }
-
-  /** Lets a paused decode run on to its end (it was aborted by then, so it ends at once). */
-  release(): void {
-    const resume = this.#resume;
-    this.#resume = undefined;
-    resume?.();
-  }
+function shortSegment(s: Segment, got: number): BadInputError {
+  return new BadInputError(
+    `ffmpeg gave ${got} frames between ${s.start} and ${s.end}, fewer than the ${s.kept} expected ` +
+      '(the video is shorter than its frame count says, or damaged)',
+  );
 }
 
 /**
  * Frames [start, end) of a constant-rate video (or the selected ones), in order with their indices, decoded by up
- * to `lanes` ffmpeg processes at once. Leaving the loop early or aborting stops every process.
+ * to `lanes` ffmpeg processes at once. The first segment streams through a pipe at the reader's pace; the others
+ * are decoded ahead into raw files in a private temporary folder (at most `lanes` processes and files at once,
+ * each within `segmentBytes`), so memory stays constant however far ahead they get. Leaving
+ * the loop early or aborting stops every process and removes the files.
  */
 export async function* decodeFrames(
   tools: MediaTools,
@@ -195,59 +171,76 @@ export async function* decodeFrames(
   const { start, end, selection } = opts;
   if (end <= start) return;
   const g = geometry(source.width, source.height, opts);
-  const frameBytes = PIXEL_FORMATS[g.pixelFormat].bytes(g.width, g.height);
-  const aheadBytes = opts.aheadBytes ?? DEFAULT_AHEAD_BYTES;
+  const fmt = PIXEL_FORMATS[g.pixelFormat];
   const lanes = opts.lanes ?? defaultLanes();
   const segments = planSegments(start, end, {
     lanes,
-    frameBytes,
-    aheadBytes,
+    frameBytes: fmt.bytes(g.width, g.height),
+    segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
     gop: source.gop,
     keeps: selection ? (i) => selection.keeps(i) : undefined,
   }).filter((s) => s.kept > 0);
-  const single = segments.length === 1;
-  const threads = single ? opts.threads : 1;
+  if (segments.length === 0) return;
   const fps = ratio(source.frameRate);
+  const single = segments.length === 1;
   const stop = new AbortController();
   const abort = () => stop.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', abort, { once: true });
-  opts.signal?.throwIfAborted();
-  const capacity = single ? 2 : Math.max(2, Math.floor(aheadBytes / lanes / frameBytes));
-  const open = (s: Segment) =>
-    new SegmentPump(
-      source.file,
-      s,
-      decodePictures(tools, source.file, source, {
-        ...opts,
-        signal: stop.signal,
-        inputArgs: [
-          ...(threads !== undefined ? ['-threads', String(threads)] : []),
-          ...(opts.decoderArgs ?? []),
-          ...(s.start > 0 ? ['-ss', ((s.start - 0.5) / fps).toFixed(9)] : []),
-        ],
-        selectFilter: selection?.filter(s.start, s.end),
-        outputArgs: ['-frames:v', String(s.kept)],
-      }),
-      capacity,
-    );
-  const pumps: SegmentPump[] = [];
-  let next = 0;
+  const decodeOptions = (s: Segment) => ({
+    ...opts,
+    signal: stop.signal,
+    inputArgs: [
+      ...(single
+        ? opts.threads !== undefined
+          ? ['-threads', String(opts.threads)]
+          : []
+        : ['-threads', '1']),
+      ...(opts.decoderArgs ?? []),
+      ...(s.start > 0 ? ['-ss', ((s.start - 0.5) / fps).toFixed(9)] : []),
+    ],
+    selectFilter: selection?.filter(s.start, s.end),
+    outputArgs: ['-frames:v', String(s.kept)],
+  });
+  let dir: string | undefined;
+  const ahead: SegmentFile[] = [];
+  let next = 1;
+  const launch = async () => {
+    dir ??= await fs.promises.mkdtemp(path.join(os.tmpdir(), `mm-segments-${process.pid}-`));
+    const s = segments[next]!;
+    const out = path.join(dir, `${next++}.raw`);
+    const { args } = pictureCommand(source.file, source, decodeOptions(s), out);
+    ahead.push(new SegmentFile(s, out, () => runTool(tools.ffmpeg, args, { signal: stop.signal })));
+  };
+  const emit = async function* (
+    s: Segment,
+    pictures: AsyncGenerator<Picture>,
+  ): AsyncGenerator<IndexedPicture> {
+    let index = s.start;
+    let count = 0;
+    for await (const p of pictures) {
+      if (selection) while (!selection.keeps(index)) index++;
+      count++;
+      yield { ...p, index: index++ };
+    }
+    if (count !== s.kept) throw shortSegment(s, count);
+  };
   try {
-    while (next < segments.length && pumps.length < lanes) pumps.push(open(segments[next++]!));
-    while (pumps.length > 0) {
-      const pump = pumps[0]!;
-      let index = pump.segment.start;
-      for (let p = await pump.take(); p; p = await pump.take()) {
-        if (selection) while (!selection.keeps(index)) index++;
-        yield { ...p, index: index++ };
-      }
-      pumps.shift();
-      if (next < segments.length) pumps.push(open(segments[next++]!));
+    opts.signal?.throwIfAborted();
+    while (next < segments.length && ahead.length < lanes - 1) await launch();
+    const first = segments[0]!;
+    yield* emit(first, decodePictures(tools, source.file, source, decodeOptions(first)));
+    while (ahead.length > 0) {
+      // Every lane busy while the reader waits for (and then reads) the head.
+      while (next < segments.length && ahead.length < lanes) await launch();
+      const head = ahead[0]!;
+      yield* emit(head.segment, head.frames(fmt, g));
+      ahead.shift();
     }
   } finally {
     opts.signal?.removeEventListener('abort', abort);
     stop.abort();
-    for (const pump of pumps) pump.release();
+    await Promise.allSettled(ahead.map((f) => f.done));
+    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
   }
   opts.signal?.throwIfAborted();
 }

@@ -57,6 +57,10 @@ before(async () => {
   assert.equal(source.frames, 3000);
 });
 
+/** This process's temporary folders of segment files. */
+const segmentDirs = () =>
+  fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith(`mm-segments-${process.pid}-`));
+
 /** Index and a digest of the pixels of every frame handed out. */
 async function digests(opts: Omit<DecodeFramesOptions, 'start' | 'end'> & { start?: number; end?: number }) {
   const out: [number, string][] = [];
@@ -79,12 +83,16 @@ describe('segmented decoding', () => {
       whole.map(([i]) => i),
       Array.from({ length: 3000 }, (_, i) => i),
     );
-    // Two lanes (two segments), three (three), and two with a tight memory bound (six segments of 500 frames).
+    // Two lanes (two segments), three (three), and two with small segment files (six segments of 500 frames).
     assert.deepEqual(await digests({ ...picture, lanes: 2 }), whole);
     assert.deepEqual(await digests({ ...picture, lanes: 3 }), whole);
-    assert.deepEqual(await digests({ ...picture, lanes: 2, aheadBytes: 4 * 2 ** 20 }), whole);
+    assert.deepEqual(await digests({ ...picture, lanes: 2, segmentBytes: 2 * 2 ** 20 }), whole);
     const part = await digests({ ...picture, lanes: 2, start: 413, end: 2777 });
     assert.deepEqual(part, whole.slice(413, 2777), 'a range that starts and ends mid-GOP');
+    // Planar RGB: ffmpeg writes G, B, R planes; the read from a segment file puts them in R, G, B order.
+    const rgb = { width: 320, height: 180, pixelFormat: 'rgbp' as const, end: 1200 };
+    assert.deepEqual(await digests({ ...rgb, lanes: 2 }), await digests({ ...rgb, lanes: 1 }));
+    assert.deepEqual(segmentDirs(), [], 'the segment files are gone');
   });
 
   it('reads the true frame at every index through the reader, with and without sampling', async () => {
@@ -167,6 +175,7 @@ describe('segmented decoding', () => {
     );
     await sleep(200);
     assert.deepEqual(ffmpegChildren(), []);
+    assert.deepEqual(segmentDirs(), [], 'no segment files are left behind');
   });
 
   it('fails clearly when the file has fewer frames than its source claims, in any segment', async () => {

@@ -7,7 +7,7 @@ const MiB = 2 ** 20;
 
 describe('planSegments', () => {
   it('cuts a long range of small frames into one segment per lane, on keyframes, covering every frame once', () => {
-    const s = planSegments(0, 14_400, { lanes: 2, frameBytes: 3456, aheadBytes: 64 * MiB, gop: 48 });
+    const s = planSegments(0, 14_400, { lanes: 2, frameBytes: 3456, segmentBytes: 256 * MiB, gop: 48 });
     assert.equal(s.length, 2);
     assert.equal(s[0]!.start, 0);
     assert.equal(s.at(-1)!.end, 14_400);
@@ -21,25 +21,25 @@ describe('planSegments', () => {
     );
   });
 
-  it('makes more segments, a multiple of the lanes, when the frames ahead would outgrow the memory bound', () => {
+  it('makes more segments, a multiple of the lanes, when one would outgrow its file bound', () => {
     const frameBytes = 320 * 180 * 3;
-    const s = planSegments(0, 14_400, { lanes: 2, frameBytes, aheadBytes: 1024 * MiB, gop: 48 });
+    const s = planSegments(0, 14_400, { lanes: 2, frameBytes, segmentBytes: 256 * MiB, gop: 48 });
     assert.equal(s.length % 2, 0);
-    for (const x of s) assert.ok(x.kept * frameBytes <= 1.5 * 512 * MiB, `segment of ${x.kept} frames`);
-    assert.ok(s.length >= 6);
+    for (const x of s) assert.ok(x.kept * frameBytes <= 1.5 * 256 * MiB, `segment of ${x.kept} frames`);
+    assert.ok(s.length >= 10);
   });
 
   it('keeps one segment when segments would be too short or too big, or with one lane', () => {
     const one = (p: Parameters<typeof planSegments>[2], end = 14_400) => planSegments(0, end, p).length;
-    assert.equal(one({ lanes: 2, frameBytes: 3456, aheadBytes: 64 * MiB }, 2 * MIN_SEGMENT_FRAMES - 1), 1);
-    assert.equal(one({ lanes: 1, frameBytes: 3456, aheadBytes: 64 * MiB }), 1);
-    // 1080p RGB: 6 MB a frame, so a segment within 64 MiB would be a few frames long.
-    assert.equal(one({ lanes: 2, frameBytes: 1920 * 1080 * 3, aheadBytes: 64 * MiB }), 1);
+    assert.equal(one({ lanes: 2, frameBytes: 3456, segmentBytes: 256 * MiB }, 2 * MIN_SEGMENT_FRAMES - 1), 1);
+    assert.equal(one({ lanes: 1, frameBytes: 3456, segmentBytes: 256 * MiB }), 1);
+    // 1080p RGB: 6 MB a frame, so a segment within 256 MiB would be a few dozen frames long.
+    assert.equal(one({ lanes: 2, frameBytes: 1920 * 1080 * 3, segmentBytes: 256 * MiB }), 1);
   });
 
   it('counts what a selection keeps, and sizes segments by it', () => {
     const keeps = (i: number) => i % 10 === 0;
-    const s = planSegments(1000, 9000, { lanes: 2, frameBytes: 172_800, aheadBytes: 64 * MiB, keeps });
+    const s = planSegments(1000, 9000, { lanes: 2, frameBytes: 172_800, segmentBytes: 256 * MiB, keeps });
     assert.equal(
       s.reduce((n, x) => n + x.kept, 0),
       800,
