@@ -54,6 +54,9 @@ export interface Segment {
 const DEFAULT_SEGMENT_BYTES = 256 * 2 ** 20;
 /** Below this a process's start (~90 ms of CPU: loading ffmpeg, opening and seeking) outweighs what a lane gains. */
 export const MIN_SEGMENT_FRAMES = 500;
+/** A segment read from its file arrives only when ffmpeg is done with it: ~10 s of decoding at most, so the
+ * reader (and an activity's heartbeats) never waits long. */
+const MAX_SEGMENT_FRAMES = 10_000;
 const MAX_LANES = 4;
 
 export function defaultLanes(): number {
@@ -61,8 +64,9 @@ export function defaultLanes(): number {
 }
 
 /**
- * Cuts [start, end) into segments: a multiple of `lanes` of them, each at least MIN_SEGMENT_FRAMES long, each
- * holding about `segmentBytes` of kept frames at most, boundaries on multiples of `gop`. One segment when that
+ * Cuts [start, end) into segments: a multiple of `lanes` of them, each at least MIN_SEGMENT_FRAMES long and at
+ * most about MAX_SEGMENT_FRAMES, holding about `segmentBytes` of kept frames at most, boundaries on multiples of
+ * `gop`. One segment when that
  * cannot be had.
  */
 export function planSegments(
@@ -86,7 +90,11 @@ export function planSegments(
   const frames = end - start;
   if (p.lanes < 2 || frames < 2 * MIN_SEGMENT_FRAMES) return whole;
   const keptBytes = whole[0]!.kept * p.frameBytes;
-  let count = Math.max(p.lanes, Math.ceil(keptBytes / p.segmentBytes));
+  let count = Math.max(
+    p.lanes,
+    Math.ceil(keptBytes / p.segmentBytes),
+    Math.ceil(frames / MAX_SEGMENT_FRAMES),
+  );
   count = Math.ceil(count / p.lanes) * p.lanes;
   if (frames / count < MIN_SEGMENT_FRAMES) return whole;
   const bounds = splitRange(start, end, count, p.gop);

@@ -37,6 +37,12 @@ describe('planSegments', () => {
     assert.equal(one({ lanes: 2, frameBytes: 1920 * 1080 * 3, segmentBytes: 256 * MiB }), 1);
   });
 
+  it('keeps segments short enough that the reader never waits long for one (a 2-hour film)', () => {
+    const s = planSegments(0, 180_000, { lanes: 2, frameBytes: 3456, segmentBytes: 256 * MiB, gop: 50 });
+    assert.ok(s.length >= 18 && s.length % 2 === 0, `${s.length} segments`);
+    for (const x of s) assert.ok(x.end - x.start <= 10_050, `segment of ${x.end - x.start} frames`);
+  });
+
   it('counts what a selection keeps, and sizes segments by it', () => {
     const keeps = (i: number) => i % 10 === 0;
     const s = planSegments(1000, 9000, { lanes: 2, frameBytes: 172_800, segmentBytes: 256 * MiB, keeps });
