@@ -3,15 +3,16 @@
 // pass and a pan a few.
 import type { Thumb, ThumbGeometry } from './thumb.ts';
 
-const orders = new Map<number, [number, number][]>();
+const orders = new Map<number, Int8Array>();
 
-/** The offsets within ±reach, nearest first (ties in scan order): the order a search tries them in. */
-function searchOrder(reach: number): [number, number][] {
+/** The offsets within ±reach as (dx, dy) pairs, nearest first (ties in scan order): the order a search tries. */
+function searchOrder(reach: number): Int8Array {
   let order = orders.get(reach);
   if (!order) {
-    order = [];
-    for (let dy = -reach; dy <= reach; dy++) for (let dx = -reach; dx <= reach; dx++) order.push([dx, dy]);
-    order.sort((a, b) => Math.abs(a[0]) + Math.abs(a[1]) - (Math.abs(b[0]) + Math.abs(b[1])));
+    const pairs: [number, number][] = [];
+    for (let dy = -reach; dy <= reach; dy++) for (let dx = -reach; dx <= reach; dx++) pairs.push([dx, dy]);
+    pairs.sort((a, b) => Math.abs(a[0]) + Math.abs(a[1]) - (Math.abs(b[0]) + Math.abs(b[1])));
+    order = Int8Array.from(pairs.flat());
     orders.set(reach, order);
   }
   return order;
@@ -27,40 +28,46 @@ function search(
   w: number,
   h: number,
   radius: number,
-  [cx, cy]: [number, number],
+  cx: number,
+  cy: number,
   reach: number,
 ): [number, number] {
   let best = Number.POSITIVE_INFINITY;
-  let shift: [number, number] = [cx, cy];
-  for (const [ox, oy] of searchOrder(reach)) {
-    const dx = cx + ox;
-    const dy = cy + oy;
+  let bx = cx;
+  let by = cy;
+  const order = searchOrder(reach);
+  for (let o = 0; o < order.length; o += 2) {
+    const dx = cx + order[o]!;
+    const dy = cy + order[o + 1]!;
     if (Math.abs(dx) > radius || Math.abs(dy) > radius) continue;
     let sum = 0;
     for (let y = radius; y < h - radius && sum < best; y++) {
       let it = y * w + radius;
       let ifr = (y + dy) * w + radius + dx;
-      for (let x = radius; x < w - radius; x++, it++, ifr++) sum += Math.abs(to[it]! - from[ifr]!);
+      const stop = it + w - 2 * radius;
+      for (; it < stop; it++, ifr++) sum += Math.abs(to[it]! - from[ifr]!);
     }
     if (sum < best) {
       best = sum;
-      shift = [dx, dy];
+      bx = dx;
+      by = dy;
     }
   }
-  return shift;
+  return [bx, by];
 }
 
 /** The whole-pixel (half size) shift within ±radius that best maps `from` onto `to`. */
 export function shiftOnto(g: ThumbGeometry, to: Thumb, from: Thumb, radius: number): [number, number] {
-  if (radius <= 1) return search(to.halfY, from.halfY, g.w2, g.h2, radius, [0, 0], radius);
+  if (radius <= 1) return search(to.halfY, from.halfY, g.w2, g.h2, radius, 0, 0, radius);
   const coarse = search(
     to.quarterY,
     from.quarterY,
     g.w4,
     g.h4,
     Math.ceil(radius / 2),
-    [0, 0],
+    0,
+    0,
     Math.ceil(radius / 2),
   );
-  return search(to.halfY, from.halfY, g.w2, g.h2, radius, [2 * coarse[0], 2 * coarse[1]], 1);
+  return search(to.halfY, from.halfY, g.w2, g.h2, radius, 2 * coarse[0], 2 * coarse[1], 1);
 }
