@@ -157,6 +157,33 @@ class SegmentFile {
   }
 }
 
+const DIR_PREFIX = 'mm-segments-';
+let swept = false;
+
+/**
+ * Removes segment folders left by processes that died mid-read (a killed worker cannot clean up): the folder
+ * names carry the pid, so only those of processes no longer running go. Once per process.
+ */
+export async function sweepStaleSegmentDirs(tmp = os.tmpdir()): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await fs.promises.readdir(tmp).catch(() => [] as string[])) {
+    const pid = Number(/^mm-segments-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isRunning(pid)) continue;
+    await fs.promises.rm(path.join(tmp, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function shortSegment(s: Segment, got: number): BadInputError {
   return new BadInputError(
     `ffmpeg gave ${got} frames between ${s.start} and ${s.end}, fewer than the ${s.kept} expected ` +
@@ -213,7 +240,13 @@ export async function* decodeFrames(
   const ahead: SegmentFile[] = [];
   let next = 1;
   const launch = async () => {
-    dir ??= await fs.promises.mkdtemp(path.join(os.tmpdir(), `mm-segments-${process.pid}-`));
+    if (!dir) {
+      if (!swept) {
+        swept = true;
+        await sweepStaleSegmentDirs();
+      }
+      dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+    }
     const s = segments[next]!;
     const out = path.join(dir, `${next++}.raw`);
     const { args } = pictureCommand(source.file, source, decodeOptions(s), out);

@@ -15,7 +15,7 @@ import mediaQc from '../../activities/features/media-qc.ts';
 import videoRecipe from '../../activities/features/video-360p-h264.ts';
 import type { VideoSource } from '../../lib/media/pictures.ts';
 import { VideoReader } from '../../lib/media/reader.ts';
-import { type DecodeFramesOptions, decodeFrames } from '../../lib/media/segments.ts';
+import { type DecodeFramesOptions, decodeFrames, sweepStaleSegmentDirs } from '../../lib/media/segments.ts';
 import { parseRational } from '../../lib/media/timing.ts';
 import { findMediaTools } from '../../lib/media/tools.ts';
 import { FsObjectStore } from '../../lib/objects/store.ts';
@@ -176,6 +176,22 @@ describe('segmented decoding', () => {
     await sleep(200);
     assert.deepEqual(ffmpegChildren(), []);
     assert.deepEqual(segmentDirs(), [], 'no segment files are left behind');
+  });
+
+  it('sweeps the segment folders of processes that died, and only those', async () => {
+    const dead = path.join(os.tmpdir(), 'mm-segments-4194305-abc');
+    const alive = path.join(os.tmpdir(), `mm-segments-${process.ppid}-abc`);
+    for (const d of [dead, alive]) fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(dead, '1.raw'), 'left by a killed worker');
+    try {
+      const removed = await sweepStaleSegmentDirs();
+      assert.ok(removed.includes('mm-segments-4194305-abc'));
+      assert.equal(fs.existsSync(dead), false);
+      assert.equal(fs.existsSync(alive), true, 'a running process keeps its folder');
+    } finally {
+      fs.rmSync(alive, { recursive: true, force: true });
+      fs.rmSync(dead, { recursive: true, force: true });
+    }
   });
 
   it('fails clearly when the file has fewer frames than its source claims, in any segment', async () => {
