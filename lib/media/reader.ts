@@ -1,7 +1,7 @@
 // The reader API over standardized derivatives: video frames as typed arrays (by index range, one by index or
-// time, resampled to a lower rate), audio as float32 PCM, images. Everything streams through an ffmpeg pipe with
-// backpressure, so memory stays constant whatever the duration. Frame indices are those of the derivative:
-// frame i is shown from i / fps to (i + 1) / fps.
+// time, resampled to a lower rate), audio as float32 PCM, images. Everything streams out of ffmpeg (a pipe with
+// backpressure, and for long video ranges segment files decoded ahead), so memory stays constant whatever the
+// duration. Frame indices are those of the derivative: frame i is shown from i / fps to (i + 1) / fps.
 import { BadInputError } from '../features/definition.ts';
 import { decodePictures, type Picture, type PictureOptions, type VideoSource } from './pictures.ts';
 import { readChunks } from './raw-pipe.ts';
@@ -121,8 +121,8 @@ export class VideoReader {
   }
 
   /**
-   * Frames [start, end) as typed arrays, in order, one at a time (the pipe waits while you work). Long ranges of
-   * small frames are decoded in segments by several processes at once (see segments.ts), in the same order.
+   * Frames [start, end) as typed arrays, in order, one at a time (the pipe waits while you work). Long ranges are
+   * decoded in segments by several processes at once (see segments.ts): the same frames, order and pixels.
    */
   async *frames(opts: FrameOptions = {}): AsyncGenerator<Frame> {
     const { start, end } = this.#range(opts);
