@@ -45,11 +45,24 @@ export function blendFit(a: Thumb, b: Thumb, m: Thumb, minSpread = 0): BlendFit 
   let dot = 0;
   let norm = 0;
   let spread = 0;
-  for (let i = 0; i < A.length; i++) {
-    const d = A[i]! - B[i]!;
-    dot += (M[i]! - B[i]!) * d;
-    norm += d * d;
-    spread += Math.abs(d);
+  // Luma sums for the correlation, gathered on the way (the same additions in the same order as a pass of its own).
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < A.length; i += 3) {
+    const y = A[i]! - B[i]!;
+    dot += (M[i]! - B[i]!) * y;
+    norm += y * y;
+    spread += Math.abs(y);
+    const u = A[i + 1]! - B[i + 1]!;
+    dot += (M[i + 1]! - B[i + 1]!) * u;
+    norm += u * u;
+    spread += Math.abs(u);
+    const v = A[i + 2]! - B[i + 2]!;
+    dot += (M[i + 2]! - B[i + 2]!) * v;
+    norm += v * v;
+    spread += Math.abs(v);
+    sa += A[i]!;
+    sb += B[i]!;
   }
   const n = A.length / 3;
   // Ends this close are no transition: the rest is not worth computing.
@@ -60,19 +73,17 @@ export function blendFit(a: Thumb, b: Thumb, m: Thumb, minSpread = 0): BlendFit 
   const clamped = Math.min(1, Math.max(0, alpha));
   let residual = 0;
   for (let i = 0; i < A.length; i++) residual += Math.abs(M[i]! - B[i]! - clamped * (A[i]! - B[i]!));
-  return { alpha, residual: residual / n, spread: spread / n, correlation: lumaCorrelation(A, B) };
+  return {
+    alpha,
+    residual: residual / n,
+    spread: spread / n,
+    correlation: lumaCorrelation(A, B, sa / n, sb / n),
+  };
 }
 
-function lumaCorrelation(A: Float32Array, B: Float32Array): number {
-  let sa = 0;
-  let sb = 0;
+/** Correlation of the luma of two interleaved Y, U, V thumbs whose luma means are `ma` and `mb`. */
+function lumaCorrelation(A: Float32Array, B: Float32Array, ma: number, mb: number): number {
   const n = A.length / 3;
-  for (let i = 0; i < A.length; i += 3) {
-    sa += A[i]!;
-    sb += B[i]!;
-  }
-  const ma = sa / n;
-  const mb = sb / n;
   let ab = 0;
   let aa = 0;
   let bb = 0;
@@ -101,12 +112,12 @@ export function alignedBlendFit(g: ThumbGeometry, a: Thumb, b: Thumb, m: Thumb, 
   let dot = 0;
   let norm = 0;
   let spread = 0;
-  const at = (y: number, x: number, sx: number, sy: number) => 3 * ((y + sy) * w2 + x + sx);
+  // Row by row with running indices: m at (x, y), a at (x + ax, y + ay), b at (x + bx, y + by).
   for (let y = radius; y < h2 - radius; y++) {
-    for (let x = radius; x < w2 - radius; x++) {
-      const im = at(y, x, 0, 0);
-      const ia = at(y, x, ax, ay);
-      const ib = at(y, x, bx, by);
+    let im = 3 * (y * w2 + radius);
+    let ia = 3 * ((y + ay) * w2 + radius + ax);
+    let ib = 3 * ((y + by) * w2 + radius + bx);
+    for (let x = radius; x < w2 - radius; x++, im += 3, ia += 3, ib += 3) {
       for (let c = 0; c < 3; c++) {
         const d = A[ia + c]! - B[ib + c]!;
         dot += (M[im + c]! - B[ib + c]!) * d;
@@ -119,10 +130,10 @@ export function alignedBlendFit(g: ThumbGeometry, a: Thumb, b: Thumb, m: Thumb, 
   const k = Math.min(1, Math.max(0, alpha));
   let residual = 0;
   for (let y = radius; y < h2 - radius; y++) {
-    for (let x = radius; x < w2 - radius; x++) {
-      const im = at(y, x, 0, 0);
-      const ia = at(y, x, ax, ay);
-      const ib = at(y, x, bx, by);
+    let im = 3 * (y * w2 + radius);
+    let ia = 3 * ((y + ay) * w2 + radius + ax);
+    let ib = 3 * ((y + by) * w2 + radius + bx);
+    for (let x = radius; x < w2 - radius; x++, im += 3, ia += 3, ib += 3) {
       for (let c = 0; c < 3; c++)
         residual += Math.abs(M[im + c]! - B[ib + c]! - k * (A[ia + c]! - B[ib + c]!));
     }
