@@ -15,7 +15,7 @@ export interface WatcherOptions {
   retryMs?: number;
 }
 
-export type LandingOutcome = 'landed' | 'known' | 'failed' | 'skipped';
+export type LandingOutcome = 'landed' | 'known' | 'failed' | 'skipped' | 'unstable';
 
 /**
  * Watches inbox folders. A file is taken once its size is stable; it is hashed streaming and landed unless its
@@ -37,12 +37,8 @@ export class InboxWatcher {
 
   async start(): Promise<void> {
     for (const inbox of this.opts.inboxes) await fs.promises.mkdir(inbox, { recursive: true });
-    const existing = (await Promise.all(this.opts.inboxes.map((i) => listFiles(i)))).flat();
-    this.deps.log.info(
-      { inboxes: this.opts.inboxes, files: existing.length },
-      'watcher: reconciling inboxes',
-    );
-    for (const file of existing) this.enqueue(file, true);
+    // Watch first, then list what is there: a file written while the watcher starts is either seen by the watch
+    // or found by the listing (or both: the queue and the trigger events make that one landing), never missed.
     this.#watcher = watch(this.opts.inboxes, {
       ignoreInitial: true,
       awaitWriteFinish: {
@@ -55,6 +51,12 @@ export class InboxWatcher {
     this.#watcher.on('change', (f) => this.enqueue(f));
     this.#watcher.on('error', (err) => this.deps.log.error({ err }, 'watcher: file system error'));
     await new Promise<void>((resolve) => this.#watcher!.once('ready', () => resolve()));
+    const existing = (await Promise.all(this.opts.inboxes.map((i) => listFiles(i)))).flat();
+    this.deps.log.info(
+      { inboxes: this.opts.inboxes, files: existing.length },
+      'watcher: reconciling inboxes',
+    );
+    for (const file of existing) this.enqueue(file, true);
     await this.idle();
   }
 
@@ -81,6 +83,9 @@ export class InboxWatcher {
       if (outcome.outcome === 'failed' && !this.#stopped) {
         // Nothing is lost: try again later (the reconcile on the next start would also find it).
         setTimeout(() => this.enqueue(file, true), this.opts.retryMs ?? 5000).unref();
+      } else if (outcome.outcome === 'unstable' && !this.#stopped) {
+        // Still being written when listed: look again once it may have settled.
+        setTimeout(() => this.enqueue(file, true), this.opts.stabilityMs).unref();
       }
     });
   }
@@ -91,7 +96,8 @@ export class InboxWatcher {
   ): Promise<{ file: string; outcome: LandingOutcome; assetHash?: string }> {
     const log = this.deps.log.child({ file });
     try {
-      if (verifyStable && !(await isStable(file, this.opts.stabilityMs))) return { file, outcome: 'skipped' };
+      if (verifyStable && !(await isStable(file, this.opts.stabilityMs)))
+        return { file, outcome: 'unstable' };
       const { sha256, sizeBytes } = await sha256File(file);
       if (sizeBytes === 0) {
         log.warn('watcher: empty file ignored until it has content');

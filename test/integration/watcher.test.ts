@@ -128,6 +128,24 @@ describe('landing watcher', () => {
     assert.equal(workers.executions('t-mesh-b', hash).length, 1);
   });
 
+  it('a file being written while the watcher starts lands once, when it is complete', async () => {
+    await workers.stop('watcher');
+    const file = path.join(inbox, 'starting-title', 'reel.mov');
+    const bytes = crypto.randomBytes(200_000);
+    const writing = writeSlowly(file, bytes, 2500);
+    await sleep(300);
+    workers.start('watcher');
+    await writing;
+    const hash = crypto.createHash('sha256').update(bytes).digest('hex');
+    const st = await settled('starting-title', 2);
+    assert.deepEqual(
+      st.assets.map((a) => a.assetHash),
+      [hash],
+      'only the complete bytes landed',
+    );
+    assert.equal(await triggers(hash), 1);
+  });
+
   it('a title workflow continues as new before its history grows large, keeping its state', async () => {
     const first = await s.client.workflow
       .getHandle(titleWorkflowId('long-running'))
