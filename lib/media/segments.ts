@@ -32,8 +32,10 @@ export interface DecodeFramesOptions extends PictureOptions {
   selection?: FrameSelection | undefined;
   /** Decoder options placed before the input (e.g. `-skip_loop_filter all`), without `-threads`. */
   decoderArgs?: string[] | undefined;
-  /** Decoder threads when the whole range is one process (default: ffmpeg's choice). */
+  /** Decoder threads when the whole range is one process (default: ffmpeg's choice); segments always use 1. */
   threads?: number | undefined;
+  /** Filter threads when the whole range is one process (default: ffmpeg's choice); segments always use 1. */
+  filterThreads?: number | undefined;
   /** Processes at once (default: the cores, at most 4); 1 decodes the range in one process. */
   lanes?: number | undefined;
   /** Most bytes of frames one segment decoded ahead of the reader may write to its file (default 256 MiB). */
@@ -184,6 +186,14 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** ffmpeg's thread options; with several processes on few cores, extra threads only compete. */
+function threadArgs(threads: number | undefined, filterThreads: number | undefined): string[] {
+  return [
+    ...(threads !== undefined ? ['-threads', String(threads)] : []),
+    ...(filterThreads !== undefined ? ['-filter_threads', String(filterThreads)] : []),
+  ];
+}
+
 function shortSegment(s: Segment, got: number): BadInputError {
   return new BadInputError(
     `ffmpeg gave ${got} frames between ${s.start} and ${s.end}, fewer than the ${s.kept} expected ` +
@@ -225,11 +235,7 @@ export async function* decodeFrames(
     ...opts,
     signal: stop.signal,
     inputArgs: [
-      ...(single
-        ? opts.threads !== undefined
-          ? ['-threads', String(opts.threads)]
-          : []
-        : ['-threads', '1']),
+      ...threadArgs(single ? opts.threads : 1, single ? opts.filterThreads : 1),
       ...(opts.decoderArgs ?? []),
       ...(s.start > 0 ? ['-ss', ((s.start - 0.5) / fps).toFixed(9)] : []),
     ],

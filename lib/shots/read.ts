@@ -91,10 +91,10 @@ export async function detectShots(
       height: params.height,
       pixelFormat: 'yuv420p',
       signal: stop.signal,
+      decoderArgs: ANALYSIS_DECODER_ARGS,
       // Side by side, each ffmpeg keeps to one thread for decoding and one for filtering.
-      decoderArgs:
-        parts.length > 1 ? [...ANALYSIS_DECODER_ARGS, '-filter_threads', '1'] : ANALYSIS_DECODER_ARGS,
       threads: parts.length > 1 ? 1 : analysisThreads(),
+      filterThreads: parts.length > 1 ? 1 : undefined,
       lanes: 1,
     })) {
       detector.push(p.data as Uint8Array);
