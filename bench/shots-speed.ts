@@ -15,7 +15,7 @@
 import { execFile, spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
-import { defaultLanes } from '../lib/media/segments.ts';
+import { defaultLanes, threadsBesideConsumer } from '../lib/media/segments.ts';
 import { findMediaTools } from '../lib/media/tools.ts';
 import {
   addCounts,
@@ -26,7 +26,7 @@ import {
   type TruthBoundary,
 } from '../lib/shots/evaluate.ts';
 import { shotParams } from '../lib/shots/params.ts';
-import { ANALYSIS_DECODER_ARGS, analysisThreads, detectShots } from '../lib/shots/read.ts';
+import { ANALYSIS_DECODER_ARGS, detectShots } from '../lib/shots/read.ts';
 import { BENCH_CONFIG } from './corpus/config.ts';
 import { generateCorpus } from './corpus/corpus.ts';
 import { type Derivative, readerOf, standardized } from './corpus/derivatives.ts';
@@ -129,7 +129,7 @@ const pyEngine =
 const decodeOnly = async (input: Input): Promise<Run> => {
   const t0 = performance.now();
   await promisify(execFile)(tools.ffmpeg, [
-    ...['-v', 'error', '-threads', String(analysisThreads()), ...ANALYSIS_DECODER_ARGS],
+    ...['-v', 'error', '-threads', String(threadsBesideConsumer()), ...ANALYSIS_DECODER_ARGS],
     ...['-i', input.derivative.file],
     ...[
       '-vf',

@@ -1,7 +1,7 @@
-import os from 'node:os';
 import { z } from 'zod';
 import { BadInputError, defineFeature } from '../../lib/features/definition.ts';
 import { decodePictures } from '../../lib/media/reader.ts';
+import { threadsBesideConsumer } from '../../lib/media/segments.ts';
 import { parseRational, ratio } from '../../lib/media/timing.ts';
 import type { RgbPicture } from '../../lib/models/preprocess.ts';
 import { detectRegions, middleFrame, sharedTextDetector } from '../../lib/text/detector.ts';
@@ -149,7 +149,7 @@ export default defineFeature({
         pixelFormat: 'rgb24',
         signal: ctx.signal,
         inputArgs: [
-          ...['-threads', String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))],
+          ...['-threads', String(threadsBesideConsumer())],
           ...(first > 0 ? ['-ss', ((first - 0.5) / fps).toFixed(9)] : []),
         ],
         selectFilter: `select='${chunk.map((f) => `eq(n,${f - first})`).join('+')}'`,

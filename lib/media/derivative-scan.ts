@@ -2,10 +2,9 @@
 // thumbnails, motion pairs): every picture is decoded and scaled by ffmpeg (in segments, several processes at
 // once, see segments.ts), the wanted ones are handed to the caller in frame order with their index, and the pass
 // stops after the last wanted frame. Cheaper than a seek per frame: a seek decodes from the previous keyframe.
-import os from 'node:os';
 import type { FeatureContext, StoredInput } from '../features/definition.ts';
 import type { PixelFormat } from './pixels.ts';
-import { decodeFrames, type FrameSelection } from './segments.ts';
+import { decodeFrames, type FrameSelection, threadsBesideConsumer } from './segments.ts';
 import { parseRational } from './timing.ts';
 
 export interface DerivativeScan {
@@ -98,7 +97,7 @@ export async function scanDerivative(
     fit: 'stretch',
     signal: ctx.signal,
     // In one process: one decoder thread fewer than the cores, the other runs the feature's work on what arrives.
-    threads: Math.max(1, Math.min(4, os.availableParallelism() - 1)),
+    threads: threadsBesideConsumer(),
   })) {
     if (isWanted.has(p.index)) {
       await onFrame(p.index, new Uint8Array(p.data as Uint8Array));

@@ -61,6 +61,11 @@ export const MIN_SEGMENT_FRAMES = 500;
 const MAX_SEGMENT_FRAMES = 10_000;
 const MAX_LANES = 4;
 
+/** Decoder threads for one ffmpeg whose frames a consumer works on: one thread fewer than the cores (at most 4). */
+export function threadsBesideConsumer(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
+}
+
 export function defaultLanes(): number {
   return Math.max(1, Math.min(MAX_LANES, os.availableParallelism()));
 }

@@ -1,10 +1,15 @@
 // Shot detection over a video: every picture of the derivative in order, as small yuv420p frames (its own format,
 // so ffmpeg only scales), decoded in segments side by side and streamed into the detector with progress and
 // cancellation.
-import os from 'node:os';
 import { BadInputError } from '../features/definition.ts';
 import type { VideoReader } from '../media/reader.ts';
-import { decodeFrames, defaultLanes, MIN_SEGMENT_FRAMES, splitRange } from '../media/segments.ts';
+import {
+  decodeFrames,
+  defaultLanes,
+  MIN_SEGMENT_FRAMES,
+  splitRange,
+  threadsBesideConsumer,
+} from '../media/segments.ts';
 import { contextFrames, type Detection, decideShots, ShotDetector } from './detector.ts';
 import type { ShotParams } from './params.ts';
 import { type SignalPart, stitchSignals } from './signals.ts';
@@ -30,11 +35,6 @@ export interface DetectOptions {
  * decode is ~15 % faster and as deterministic).
  */
 export const ANALYSIS_DECODER_ARGS = ['-skip_loop_filter', 'all'];
-
-/** In one process, one decoder thread fewer than the cores leaves one for the detector. */
-export function analysisThreads(cores = os.availableParallelism()): number {
-  return Math.max(1, Math.min(4, cores - 1));
-}
 
 /** A part this long keeps a process's start (~90 ms of CPU) and its context frames small beside its decode. */
 const FRAMES_PER_PART = 4000;
@@ -93,7 +93,7 @@ export async function detectShots(
       signal: stop.signal,
       decoderArgs: ANALYSIS_DECODER_ARGS,
       // Side by side, each ffmpeg keeps to one thread for decoding and one for filtering.
-      threads: parts.length > 1 ? 1 : analysisThreads(),
+      threads: parts.length > 1 ? 1 : threadsBesideConsumer(),
       filterThreads: parts.length > 1 ? 1 : undefined,
       lanes: 1,
     })) {
