@@ -12,6 +12,10 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || apt_n
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || apt_needed+=(postgresql)
 # Photographs the test and benchmark corpus is generated from (bench/corpus); Chromium for the editor page's
 # browser test (driven by playwright-core, which downloads no browser of its own).
+# The in-process decoder (native/libav) builds against libav's headers with a C++ compiler.
+for pkg in libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev pkg-config g++ make; do
+  [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = 'install ok installed' ] || apt_needed+=("$pkg")
+done
 for pkg in lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 ukui-wallpapers chromium; do
   [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = 'install ok installed' ] || apt_needed+=("$pkg")
 done
@@ -39,6 +43,22 @@ if [ ! -f node_modules/.mediamesh-lock ] || [ "$(cat node_modules/.mediamesh-loc
   # onnxruntime-node's install script fetches CUDA files from a host we cannot reach; the CPU library ships in the package.
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" >node_modules/.mediamesh-lock
+fi
+
+# The in-process decoder: rebuilt when its sources or the lock file change. node-gyp is pointed at the headers
+# that ship with node (Debian's and the official builds have them), so nothing is downloaded.
+addon=native/libav/build/Release/mediamesh_libav.node
+addon_hash=$(cat native/libav/binding.gyp native/libav/decoder.cc package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -f "$addon" ] || [ ! -f native/libav/build/.source-hash ] || [ "$(cat native/libav/build/.source-hash)" != "$addon_hash" ]; then
+  say "native: building the in-process decoder (native/libav)"
+  nodedir=$(node -p "require('path').resolve(process.execPath, '../..')")
+  nodedir_arg=()
+  [ -f "$nodedir/include/node/node_api.h" ] && nodedir_arg=(--nodedir="$nodedir")
+  if ! out=$(cd native/libav && ../../node_modules/.bin/node-gyp rebuild "${nodedir_arg[@]}" 2>&1); then
+    echo "$out" >&2
+    exit 1
+  fi
+  echo "$addon_hash" >native/libav/build/.source-hash
 fi
 
 schema_hash=$(cat prisma/schema.prisma prisma.config.ts package-lock.json | sha256sum | cut -d' ' -f1)

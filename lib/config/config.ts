@@ -39,6 +39,7 @@ const envSchema = z.object({
   POSTGRES_BIN_DIR: optionalString,
   FFMPEG_PATH: optionalString,
   FFPROBE_PATH: optionalString,
+  MEDIAMESH_DECODER: z.enum(['in-process', 'ffmpeg']).default('in-process'),
   MEDIAMESH_TEMPORAL_PORT: port.default(7233),
   MEDIAMESH_TEMPORAL_UI_PORT: port.default(8233),
   MEDIAMESH_POSTGRES_PORT: port.default(54329),
@@ -111,7 +112,12 @@ export interface Config {
   postgres: { binDir: string | undefined; port: number };
   queues: TaskQueues;
   featureModules: string[];
-  media: { ffmpeg: string | undefined; ffprobe: string | undefined };
+  media: {
+    ffmpeg: string | undefined;
+    ffprobe: string | undefined;
+    /** Frames decoded in-process through libav (when its addon is built), or by ffmpeg processes. */
+    decoder?: 'in-process' | 'ffmpeg' | undefined;
+  };
   concurrency: { cpu: number; gpu: number };
   api: {
     host: string;
@@ -201,7 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       gpu: `${prefix}-gpu`,
     },
     featureModules: e.MEDIAMESH_FEATURE_MODULES,
-    media: { ffmpeg: e.FFMPEG_PATH, ffprobe: e.FFPROBE_PATH },
+    media: { ffmpeg: e.FFMPEG_PATH, ffprobe: e.FFPROBE_PATH, decoder: e.MEDIAMESH_DECODER },
     concurrency: { cpu: e.MEDIAMESH_CPU_CONCURRENCY, gpu: e.MEDIAMESH_GPU_CONCURRENCY },
     api: {
       host: e.MEDIAMESH_API_HOST,

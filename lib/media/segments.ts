@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BadInputError } from '../features/definition.ts';
+import { decodeInProcess } from './in-process.ts';
 import {
   decodePictures,
   geometry,
@@ -220,6 +221,15 @@ export async function* decodeFrames(
 ): AsyncGenerator<IndexedPicture> {
   const { start, end, selection } = opts;
   if (end <= start) return;
+  if (tools.libav) {
+    yield* decodeInProcess(
+      tools.libav,
+      source,
+      { ...opts, lanes: opts.lanes ?? defaultLanes() },
+      shortSegment,
+    );
+    return;
+  }
   const g = geometry(source.width, source.height, opts);
   const fmt = PIXEL_FORMATS[g.pixelFormat];
   const lanes = opts.lanes ?? defaultLanes();

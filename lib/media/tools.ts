@@ -3,10 +3,13 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
+import { type Libav, loadLibav } from './libav.ts';
 
 export interface MediaTools {
   ffmpeg: string;
   ffprobe: string;
+  /** The in-process decoder, when built and not turned off (MEDIAMESH_DECODER=ffmpeg); else ffmpeg processes. */
+  libav?: Libav | undefined;
 }
 
 function onPath(name: string): string | undefined {
@@ -39,7 +42,9 @@ export function findMediaTools(config: Pick<Config, 'media'>): MediaTools | unde
   const beside = ffmpeg ? path.join(path.dirname(ffmpeg), 'ffprobe') : undefined;
   const ffprobe =
     config.media.ffprobe ?? onPath('ffprobe') ?? (beside && fs.existsSync(beside) ? beside : undefined);
-  return ffmpeg && ffprobe ? { ffmpeg, ffprobe } : undefined;
+  if (!ffmpeg || !ffprobe) return undefined;
+  const libav = config.media.decoder === 'ffmpeg' ? undefined : loadLibav().libav;
+  return { ffmpeg, ffprobe, ...(libav ? { libav } : {}) };
 }
 
 export class MediaToolError extends Error {
