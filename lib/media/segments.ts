@@ -67,6 +67,11 @@ export function threadsBesideConsumer(cores = os.availableParallelism()): number
   return Math.max(1, Math.min(4, cores - 1));
 }
 
+/** libuv's thread pool, where in-process decoders run (one thread is left for file system work). */
+function poolThreads(): number {
+  return Number(process.env.UV_THREADPOOL_SIZE) || 4;
+}
+
 export function defaultLanes(): number {
   return Math.max(1, Math.min(MAX_LANES, os.availableParallelism()));
 }
@@ -202,7 +207,7 @@ function threadArgs(threads: number | undefined, filterThreads: number | undefin
 
 function shortSegment(s: Segment, got: number): BadInputError {
   return new BadInputError(
-    `ffmpeg gave ${got} frames between ${s.start} and ${s.end}, fewer than the ${s.kept} expected ` +
+    `decoded ${got} frames between ${s.start} and ${s.end}, fewer than the ${s.kept} expected ` +
       '(the video is shorter than its frame count says, or damaged)',
   );
 }

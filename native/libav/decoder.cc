@@ -5,6 +5,7 @@
 // and several decoders (segments of one video) decode on several cores.
 #include <napi.h>
 
+#include <cstdarg>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,10 +23,25 @@ extern "C" {
 
 namespace {
 
+// libav's own error lines, kept per thread instead of printed: a failure's message carries the last one.
+thread_local std::string lastLogLine;
+
+void keepLogLine(void* avcl, int level, const char* fmt, va_list vl) {
+  if (level > AV_LOG_ERROR) return;
+  char line[512];
+  int prefix = 1;
+  av_log_format_line2(avcl, level, fmt, vl, line, sizeof line, &prefix);
+  std::string s = line;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  if (!s.empty()) lastLogLine = s;
+}
+
 std::string avError(int code) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(code, buf, sizeof buf);
-  return buf;
+  std::string msg = buf;
+  if (!lastLogLine.empty()) msg += " (" + lastLogLine + ")";
+  return msg;
 }
 
 struct Options {
@@ -98,6 +114,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   std::string Fill(const std::vector<Target>& targets, double seekSec, double seekToSec, bool hasKeep,
                    std::vector<uint8_t>& keep, int& filled) {
     filled = 0;
+    lastLogLine.clear();
     if (closed_) return "the decoder is closed";
     if (!fmt_) {
       std::string err = Open();
@@ -490,7 +507,7 @@ Napi::Value Decoder::KeyframeTimes(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
-  av_log_set_level(AV_LOG_ERROR);
+  av_log_set_callback(keepLogLine);
   exports.Set("versions", Napi::String::New(env, std::string("libavcodec ") + AV_STRINGIFY(LIBAVCODEC_VERSION) +
                                                      ", libavformat " + AV_STRINGIFY(LIBAVFORMAT_VERSION) +
                                                      ", libavfilter " + AV_STRINGIFY(LIBAVFILTER_VERSION)));

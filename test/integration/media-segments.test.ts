@@ -1,6 +1,7 @@
 // Segmented decoding on real ffmpeg: several processes, each on its own segment of a derivative, hand out the same
 // frames, in the same order, with the same pixels as one process decoding the whole file; leaving early stops them
-// all; a derivative shorter than its frame count fails with a clear error.
+// all; a derivative shorter than its frame count fails with a clear error. And the in-process decoder (libav through
+// native/libav): the same frames and pixels as the ffmpeg processes, byte for byte, and the same errors.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -13,6 +14,7 @@ import { promisify } from 'node:util';
 import mediaMetadata from '../../activities/features/media-metadata.ts';
 import mediaQc from '../../activities/features/media-qc.ts';
 import videoRecipe from '../../activities/features/video-360p-h264.ts';
+import { loadLibav } from '../../lib/media/libav.ts';
 import type { VideoSource } from '../../lib/media/pictures.ts';
 import { VideoReader } from '../../lib/media/reader.ts';
 import { type DecodeFramesOptions, decodeFrames, sweepStaleSegmentDirs } from '../../lib/media/segments.ts';
@@ -25,14 +27,23 @@ import { MediaFixtures, readBarcode } from '../support/media-fixtures.ts';
 import { runLocally } from '../support/media-local.ts';
 import { ffmpegChildren } from '../support/processes.ts';
 
-const tools = findMediaTools({ media: { ffmpeg: undefined, ffprobe: undefined } })!;
+/** Frames from ffmpeg processes, and from the in-process decoder. */
+const tools = findMediaTools({ media: { ffmpeg: undefined, ffprobe: undefined, decoder: 'ffmpeg' } })!;
+const inProcess = findMediaTools({
+  media: { ffmpeg: undefined, ffprobe: undefined, decoder: 'in-process' },
+})!;
+const bothDecoders = [
+  ['ffmpeg processes', tools],
+  ['in-process', inProcess],
+] as const;
 const fixtures = new MediaFixtures();
 const objects = new FsObjectStore(fs.mkdtempSync(path.join(os.tmpdir(), 'mm-segments-store-')));
 
 /** 3,000 frames (the 250-frame barcode clip 12 times), standardized: frame i shows the number i % 250. */
 let source: VideoSource;
+/** The same 3,000 frames before standardization (its keyframes known only to the container's index). */
+const long = path.join(fixtures.dir, 'segments-long.mp4');
 before(async () => {
-  const long = path.join(fixtures.dir, 'segments-long.mp4');
   await promisify(execFile)(tools.ffmpeg, [
     ...['-v', 'error', '-y', '-stream_loop', '11', '-i', await fixtures.get('barcode.mp4')],
     ...['-map', '0:v', '-c', 'copy', long],
@@ -62,9 +73,13 @@ const segmentDirs = () =>
   fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith(`mm-segments-${process.pid}-`));
 
 /** Index and a digest of the pixels of every frame handed out. */
-async function digests(opts: Omit<DecodeFramesOptions, 'start' | 'end'> & { start?: number; end?: number }) {
+async function digests(
+  opts: Omit<DecodeFramesOptions, 'start' | 'end'> & { start?: number; end?: number },
+  using = tools,
+  from = source,
+) {
   const out: [number, string][] = [];
-  for await (const p of decodeFrames(tools, source, { start: 0, end: source.frames, ...opts })) {
+  for await (const p of decodeFrames(using, from, { start: 0, end: from.frames, ...opts })) {
     out.push([p.index, crypto.createHash('sha1').update(p.data).digest('hex')]);
   }
   return out;
@@ -95,58 +110,67 @@ describe('segmented decoding', () => {
     assert.deepEqual(segmentDirs(), [], 'the segment files are gone');
   });
 
-  it('reads the true frame at every index through the reader, with and without sampling', async () => {
-    const reader = new VideoReader(tools, source);
-    let n = 0;
-    for await (const f of reader.frames({ width: 320, height: 180, pixelFormat: 'gray' })) {
-      assert.equal(f.index, n++);
-      assert.equal(readBarcode(f.data as Uint8Array, 320, 180), f.index % 250, `frame ${f.index}`);
-    }
-    assert.equal(n, 3000);
-    const sampled: number[] = [];
-    for await (const f of reader.frames({ width: 320, height: 180, pixelFormat: 'gray', fps: 5, start: 7 })) {
-      assert.equal(readBarcode(f.data as Uint8Array, 320, 180), f.index % 250, `frame ${f.index}`);
-      sampled.push(f.index);
-    }
-    // 25 fps sampled at 5: the first frame of each fifth of a second (index divisible by 5), from frame 7 on.
-    assert.deepEqual(
-      sampled,
-      Array.from({ length: 3000 / 5 }, (_, k) => k * 5).filter((i) => i >= 7),
-    );
-  });
+  for (const [name, using] of bothDecoders)
+    it(`reads the true frame at every index through the reader, with and without sampling (${name})`, async () => {
+      const reader = new VideoReader(using, source);
+      let n = 0;
+      for await (const f of reader.frames({ width: 320, height: 180, pixelFormat: 'gray' })) {
+        assert.equal(f.index, n++);
+        assert.equal(readBarcode(f.data as Uint8Array, 320, 180), f.index % 250, `frame ${f.index}`);
+      }
+      assert.equal(n, 3000);
+      const sampled: number[] = [];
+      for await (const f of reader.frames({
+        width: 320,
+        height: 180,
+        pixelFormat: 'gray',
+        fps: 5,
+        start: 7,
+      })) {
+        assert.equal(readBarcode(f.data as Uint8Array, 320, 180), f.index % 250, `frame ${f.index}`);
+        sampled.push(f.index);
+      }
+      // 25 fps sampled at 5: the first frame of each fifth of a second (index divisible by 5), from frame 7 on.
+      assert.deepEqual(
+        sampled,
+        Array.from({ length: 3000 / 5 }, (_, k) => k * 5).filter((i) => i >= 7),
+      );
+    });
 
-  it('selects frames per segment, ffmpeg dropping the others', async () => {
-    const wanted = new Set([0, 1, 499, 500, 1501, 1502, 2999]);
-    const got: number[] = [];
-    for await (const p of decodeFrames(tools, source, {
-      start: 0,
-      end: 3000,
-      width: 320,
-      height: 180,
-      pixelFormat: 'gray',
-      lanes: 2,
-      selection: {
-        keeps: (i) => wanted.has(i),
-        filter: (start, end) =>
-          `select='${[...wanted]
-            .filter((w) => w >= start && w < end)
-            .map((w) => `eq(n,${w - start})`)
-            .join('+')}'`,
-      },
-    })) {
-      assert.equal(readBarcode(p.data as Uint8Array, 320, 180), p.index % 250, `frame ${p.index}`);
-      got.push(p.index);
-    }
-    assert.deepEqual(got, [...wanted]);
-  });
+  for (const [name, using] of bothDecoders)
+    it(`selects frames per segment, the decoder dropping the others (${name})`, async () => {
+      const wanted = new Set([0, 1, 499, 500, 1501, 1502, 2999]);
+      const got: number[] = [];
+      for await (const p of decodeFrames(using, source, {
+        start: 0,
+        end: 3000,
+        width: 320,
+        height: 180,
+        pixelFormat: 'gray',
+        lanes: 2,
+        selection: {
+          keeps: (i) => wanted.has(i),
+          filter: (start, end) =>
+            `select='${[...wanted]
+              .filter((w) => w >= start && w < end)
+              .map((w) => `eq(n,${w - start})`)
+              .join('+')}'`,
+        },
+      })) {
+        assert.equal(readBarcode(p.data as Uint8Array, 320, 180), p.index % 250, `frame ${p.index}`);
+        got.push(p.index);
+      }
+      assert.deepEqual(got, [...wanted]);
+    });
 
-  it('detects the same shots in one process and in several', async () => {
-    const reader = new VideoReader(tools, source);
-    const params = shotParams.parse({});
-    const one = await detectShots(reader, params, { lanes: 1 });
-    const two = await detectShots(reader, params, { lanes: 2 });
-    assert.deepEqual(two, one);
-  });
+  for (const [name, using] of bothDecoders)
+    it(`detects the same shots in one lane and in several (${name})`, async () => {
+      const reader = new VideoReader(using, source);
+      const params = shotParams.parse({});
+      const one = await detectShots(reader, params, { lanes: 1 });
+      const two = await detectShots(reader, params, { lanes: 2 });
+      assert.deepEqual(two, one);
+    });
 
   it('stops every process when the reader leaves early or aborts', async () => {
     const frames = decodeFrames(tools, source, { start: 0, end: 3000, width: 64, height: 36, lanes: 2 });
@@ -194,17 +218,102 @@ describe('segmented decoding', () => {
     }
   });
 
-  it('fails clearly when the file has fewer frames than its source claims, in any segment', async () => {
-    const claims = { ...source, frames: 3600 };
-    const read = async () => {
-      for await (const _ of decodeFrames(tools, claims, {
-        start: 0,
-        end: 3600,
-        width: 64,
-        height: 36,
-        lanes: 2,
-      }));
+  for (const [name, using] of bothDecoders)
+    it(`fails clearly when the file has fewer frames than its source claims, in any segment (${name})`, async () => {
+      const claims = { ...source, frames: 3600 };
+      const read = async () => {
+        for await (const _ of decodeFrames(using, claims, {
+          start: 0,
+          end: 3600,
+          width: 64,
+          height: 36,
+          lanes: 2,
+        }));
+      };
+      await assert.rejects(read, /decoded \d+ frames between \d+ and 3600, fewer than the \d+ expected/);
+    });
+});
+
+describe('in-process decoding', () => {
+  it('is built (npm run setup builds it)', () => {
+    assert.ok(inProcess.libav, loadLibav().why);
+    assert.equal(tools.libav, undefined, 'MEDIAMESH_DECODER=ffmpeg turns it off');
+  });
+
+  it('hands out the frames and pixels of the ffmpeg processes, byte for byte', async () => {
+    const cases: (Omit<DecodeFramesOptions, 'start' | 'end'> & { start?: number; end?: number })[] = [
+      { width: 64, height: 36, pixelFormat: 'yuv420p', decoderArgs: ANALYSIS_DECODER_ARGS },
+      { width: 320, height: 180, pixelFormat: 'rgbp', start: 413, end: 2777 },
+      { pixelFormat: 'rgb24', start: 1195, end: 1210 },
+      { width: 100, height: 100, fit: 'contain', pixelFormat: 'gray', start: 7, end: 400 },
+      { width: 100, height: 100, fit: 'cover', pixelFormat: 'rgbpf32', start: 950, end: 1100 },
+      { width: 320, height: 180, pixelFormat: 'rgbp', start: 1777, end: 1778 },
+    ];
+    for (const c of cases) {
+      const want = await digests({ ...c, lanes: 1 });
+      assert.deepEqual(
+        await digests({ ...c, lanes: 1 }, inProcess),
+        want,
+        `one decoder: ${JSON.stringify(c)}`,
+      );
+      assert.deepEqual(await digests({ ...c, lanes: 3 }, inProcess), want, `three: ${JSON.stringify(c)}`);
+    }
+    // A file whose GOP is not known: the chunks start on the keyframes of the container's index.
+    const original = { ...source, file: long, gop: undefined };
+    const gray = { width: 64, height: 36, pixelFormat: 'gray' as const };
+    assert.deepEqual(
+      await digests({ ...gray, lanes: 2 }, inProcess, original),
+      await digests({ ...gray, lanes: 1 }, tools, original),
+    );
+  });
+
+  it('stops when the reader leaves early or aborts, and reads on afterwards', async () => {
+    const frames = decodeFrames(inProcess, source, { start: 0, end: 3000, width: 64, height: 36, lanes: 2 });
+    await frames.next();
+    await frames.return(undefined);
+    const ac = new AbortController();
+    const aborted = decodeFrames(inProcess, source, {
+      start: 0,
+      end: 3000,
+      width: 64,
+      height: 36,
+      lanes: 2,
+      signal: ac.signal,
+    });
+    await aborted.next();
+    ac.abort(new Error('enough'));
+    await assert.rejects(
+      (async () => {
+        for await (const _ of aborted);
+      })(),
+      /enough/,
+    );
+    const again = await digests({ width: 64, height: 36, lanes: 2, start: 2990 }, inProcess);
+    assert.equal(again.length, 10);
+  });
+
+  it('fails with the file and the cause on a missing file, noise, a file with no video and a torn one', async () => {
+    const read = async (file: string) => {
+      for await (const _ of decodeFrames(
+        inProcess,
+        { ...source, file },
+        { start: 0, end: 10, width: 64, height: 36 },
+      ));
     };
-    await assert.rejects(read, /ffmpeg gave 1200 frames between 1800 and 3600, fewer than the 1800 expected/);
+    await assert.rejects(read(path.join(fixtures.dir, 'nowhere.mp4')), /libav: .*nowhere\.mp4: No such file/);
+    const noise = path.join(fixtures.dir, 'noise.mp4');
+    fs.writeFileSync(noise, crypto.randomBytes(64 * 1024));
+    await assert.rejects(read(noise), /libav: .*noise\.mp4: Invalid data found/);
+    const sound = path.join(fixtures.dir, 'only-sound.m4a');
+    await promisify(execFile)(tools.ffmpeg, [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=1', sound],
+    ]);
+    await assert.rejects(read(sound), /libav: .*only-sound\.m4a: no video stream/);
+    const torn = path.join(fixtures.dir, 'torn.mp4');
+    fs.writeFileSync(torn, fs.readFileSync(source.file).subarray(0, 4096));
+    await assert.rejects(
+      read(torn),
+      /decoded \d frames between 0 and 10, fewer than the 10 expected|libav: .*torn\.mp4/,
+    );
   });
 });

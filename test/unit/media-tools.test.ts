@@ -12,7 +12,9 @@ import {
 
 describe('media tools', () => {
   it('prefers the configured paths, then PATH; ffmpeg-static only when its binary exists', () => {
-    const configured = findMediaTools({ media: { ffmpeg: '/opt/ff/ffmpeg', ffprobe: '/opt/ff/ffprobe' } });
+    const configured = findMediaTools({
+      media: { ffmpeg: '/opt/ff/ffmpeg', ffprobe: '/opt/ff/ffprobe', decoder: 'ffmpeg' },
+    });
     assert.deepEqual(configured, { ffmpeg: '/opt/ff/ffmpeg', ffprobe: '/opt/ff/ffprobe' });
     const system = findMediaTools({ media: { ffmpeg: undefined, ffprobe: undefined } });
     assert.ok(system && fs.existsSync(system.ffmpeg) && fs.existsSync(system.ffprobe));
