@@ -1,6 +1,8 @@
-// Planning of segmented decoding (pure): how a frame range is cut for several ffmpeg processes.
+// Planning of segmented decoding (pure): how a frame range is cut for several ffmpeg processes, or in chunks for
+// in-process decoders.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { planChunks } from '../../lib/media/in-process.ts';
 import { MIN_SEGMENT_FRAMES, planSegments } from '../../lib/media/segments.ts';
 
 const MiB = 2 ** 20;
@@ -52,5 +54,43 @@ describe('planSegments', () => {
     );
     assert.equal(s[0]!.start, 1000);
     assert.equal(s.at(-1)!.end, 9000);
+  });
+});
+
+describe('planChunks (in-process decoding)', () => {
+  const gop48 = (frames: number) => Array.from({ length: Math.ceil(frames / 48) }, (_, k) => k * 48);
+
+  it('cuts a range on keyframes into chunks of about 16 MiB of frames, covering every frame once', () => {
+    const frameBytes = 320 * 180 * 3;
+    const c = planChunks(413, 14_400, { frameBytes, keyframes: gop48(14_400) })!;
+    assert.equal(c[0]!.start, 413);
+    assert.equal(c.at(-1)!.end, 14_400);
+    for (let k = 1; k < c.length; k++) {
+      assert.equal(c[k]!.start, c[k - 1]!.end, 'contiguous');
+      assert.equal(c[k]!.start % 48, 0, 'starts on a keyframe');
+    }
+    for (const x of c.slice(0, -1)) {
+      assert.ok(x.kept * frameBytes >= 16 * MiB && x.kept * frameBytes < 16 * MiB + 48 * frameBytes);
+    }
+  });
+
+  it('sizes chunks by the frames a selection keeps, spanning 2,000 frames at most', () => {
+    const c = planChunks(0, 14_400, {
+      frameBytes: 3456,
+      keyframes: gop48(14_400),
+      keeps: (i) => i % 100 === 0,
+    })!;
+    assert.equal(
+      c.reduce((n, x) => n + x.kept, 0),
+      144,
+    );
+    for (const x of c) assert.ok(x.end - x.start <= 2000 + 48);
+  });
+
+  it('leaves the range whole when it fits one chunk or keyframes are too far apart for the frame size', () => {
+    assert.equal(planChunks(0, 40, { frameBytes: 3456, keyframes: gop48(14_400) }), undefined);
+    const fullHd = 1920 * 1080 * 3;
+    assert.equal(planChunks(0, 14_400, { frameBytes: fullHd, keyframes: gop48(14_400) }), undefined);
+    assert.equal(planChunks(0, 14_400, { frameBytes: 3456, keyframes: [0] }), undefined);
   });
 });
