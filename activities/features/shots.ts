@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BadInputError, defineFeature } from '../../lib/features/definition.ts';
-import { VideoReader } from '../../lib/media/reader.ts';
+import { derivativeSource, VideoReader } from '../../lib/media/reader.ts';
 import { parseRational } from '../../lib/media/timing.ts';
 import { shotParams } from '../../lib/shots/params.ts';
 import { detectShots } from '../../lib/shots/read.ts';
@@ -65,14 +65,10 @@ export default defineFeature({
     const frameRate = parseRational(d.frameRate);
     if (!frameRate)
       throw new BadInputError(`the standardized video has no usable frame rate (${d.frameRate})`);
-    const reader = new VideoReader(ctx.tools, {
-      file: await ctx.objects.localPath({ uri: video.objectUri! }),
-      width: d.width,
-      height: d.height,
-      frameRate,
-      frames: d.frames,
-      gop: d.gop,
-    });
+    const reader = new VideoReader(
+      ctx.tools,
+      derivativeSource(await ctx.objects.localPath({ uri: video.objectUri! }), d),
+    );
     const detection = await detectShots(reader, ctx.params, {
       signal: ctx.signal,
       onProgress: (p) => ctx.heartbeat({ stage: 'shots', ...p, fps: Math.round(p.fps) }),

@@ -5,8 +5,7 @@ import path from 'node:path';
 import mediaMetadata from '../../activities/features/media-metadata.ts';
 import mediaQc from '../../activities/features/media-qc.ts';
 import videoRecipe from '../../activities/features/video-360p-h264.ts';
-import { VideoReader } from '../../lib/media/reader.ts';
-import { parseRational } from '../../lib/media/timing.ts';
+import { derivativeSource, VideoReader } from '../../lib/media/reader.ts';
 import type { MediaTools } from '../../lib/media/tools.ts';
 import { FsObjectStore, sha256File } from '../../lib/objects/store.ts';
 import { runLocally } from '../../test/support/media-local.ts';
@@ -50,12 +49,5 @@ export async function standardized(
 }
 
 export function readerOf(tools: MediaTools, d: Derivative): VideoReader {
-  return new VideoReader(tools, {
-    file: d.file,
-    width: d.width,
-    height: d.height,
-    frameRate: parseRational(d.frameRate)!,
-    frames: d.frames,
-    gop: d.gop,
-  });
+  return new VideoReader(tools, derivativeSource(d.file, d));
 }

@@ -13,9 +13,15 @@ import type { Db } from '../store/db.ts';
 import { findCurrentValue } from '../store/values.ts';
 import type { MediaMetadata } from './metadata.ts';
 import type { QcVerdict } from './qc.ts';
-import { AudioReader, decodePictures, type Frame, type PictureOptions, VideoReader } from './reader.ts';
+import {
+  AudioReader,
+  decodePictures,
+  derivativeSource,
+  type Frame,
+  type PictureOptions,
+  VideoReader,
+} from './reader.ts';
 import { type Cue, readSubtitleStream } from './subtitles.ts';
-import { parseRational } from './timing.ts';
 import type { MediaTools } from './tools.ts';
 
 export interface MediaAccess {
@@ -74,14 +80,7 @@ export class AssetMedia {
   /** The standardized video (video-360p-h264): frame i here is frame i everywhere. */
   async video(): Promise<VideoReader> {
     const { value, objectUri } = await stored(this.access.db, videoRecipe, this.hash);
-    return new VideoReader(this.access.tools, {
-      file: await this.#derivativePath(objectUri),
-      width: value.width,
-      height: value.height,
-      frameRate: parseRational(value.frameRate)!,
-      frames: value.frames,
-      gop: value.gop,
-    });
+    return new VideoReader(this.access.tools, derivativeSource(await this.#derivativePath(objectUri), value));
   }
 
   /** The standardized audio (audio-16k-mono): sample 0 is at frame 0 of the video. */

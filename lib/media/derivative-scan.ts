@@ -3,9 +3,9 @@
 // once, see segments.ts), the wanted ones are handed to the caller in frame order with their index, and the pass
 // stops after the last wanted frame. Cheaper than a seek per frame: a seek decodes from the previous keyframe.
 import type { FeatureContext, StoredInput } from '../features/definition.ts';
+import { derivativeSource } from './pictures.ts';
 import type { PixelFormat } from './pixels.ts';
 import { decodeFrames, type FrameSelection, threadsBesideConsumer } from './segments.ts';
-import { parseRational } from './timing.ts';
 
 export interface DerivativeScan {
   width: number;
@@ -42,7 +42,7 @@ interface DerivativeValue {
   height: number;
   frameRate: string;
   frames: number;
-  gop?: number;
+  gop: number;
 }
 
 /**
@@ -76,16 +76,7 @@ export async function scanDerivative(
           selectFrames(wanted.filter((w) => w >= start && w < end).map((w) => w - start)),
       }
     : undefined;
-  const rate = parseRational(d.frameRate);
-  if (!rate) throw new Error(`${scan.stage}: the derivative has no frame rate (${d.frameRate})`);
-  const source = {
-    file: await ctx.objects.localPath({ uri: video.objectUri! }),
-    width: d.width,
-    height: d.height,
-    frameRate: rate,
-    frames: d.frames,
-    gop: d.gop,
-  };
+  const source = derivativeSource(await ctx.objects.localPath({ uri: video.objectUri! }), d);
   let handed = 0;
   for await (const p of decodeFrames(ctx.tools, source, {
     start: 0,

@@ -57,19 +57,10 @@ function nativeError(err: unknown): Error {
   return new MediaToolError(`libav: ${message}`, message);
 }
 
-/** Frame indices of the video's keyframes: multiples of its GOP when known, else the container's index. */
-async function keyframeIndices(libav: Libav, source: VideoSource, fps: number): Promise<number[]> {
-  if (source.gop && source.gop > 0) {
-    return Array.from({ length: Math.ceil(source.frames / source.gop) }, (_, k) => k * source.gop!);
-  }
-  const probe = new libav.Decoder({ file: source.file, filters: 'null', pixelFormat: 'gray' });
-  try {
-    return (await probe.keyframes().catch((err) => Promise.reject(nativeError(err)))).map((t) =>
-      Math.round(t * fps),
-    );
-  } finally {
-    probe.close();
-  }
+/** Frame indices of a derivative's keyframes: multiples of its fixed GOP. */
+function keyframeIndices(source: VideoSource): number[] {
+  const gop = source.gop ?? 0;
+  return gop > 0 ? Array.from({ length: Math.ceil(source.frames / gop) }, (_, k) => k * gop) : [];
 }
 
 /** The in-process counterpart of decodeFrames (segments.ts): the same frames, indices, order and pixels. */
@@ -86,7 +77,7 @@ export async function* decodeInProcess(
   const fps = ratio(source.frameRate);
   const keeps = selection ? (i: number) => selection.keeps(i) : undefined;
   const lanes = opts.lanes ?? 1;
-  const keyframeList = lanes > 1 ? await keyframeIndices(libav, source, fps) : [];
+  const keyframeList = lanes > 1 ? keyframeIndices(source) : [];
   const chunks =
     lanes > 1 ? planChunks(start, end, { frameBytes, keyframes: keyframeList, keeps }) : undefined;
   const sideBySide = chunks !== undefined;

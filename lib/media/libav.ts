@@ -18,8 +18,6 @@ export interface NativeReadOptions {
 export interface NativeDecoder {
   /** Decodes the next frames, one into each buffer (each exactly one frame's bytes); resolves with how many. */
   read(buffers: Uint8Array[], opts?: NativeReadOptions): Promise<number>;
-  /** Presentation times (s) of the keyframes the container indexes (empty when it indexes none). */
-  keyframes(): Promise<number[]>;
   /** Frees everything (after the running call, if any). */
   close(): void;
 }

@@ -3,7 +3,7 @@
 import { BadInputError } from '../features/definition.ts';
 import { type FormatInfo, type FrameData, isPixelFormat, PIXEL_FORMATS, type PixelFormat } from './pixels.ts';
 import { readChunks } from './raw-pipe.ts';
-import type { Rational } from './timing.ts';
+import { parseRational, type Rational } from './timing.ts';
 import type { MediaTools } from './tools.ts';
 
 export type Fit = 'stretch' | 'contain' | 'cover';
@@ -35,6 +35,29 @@ export interface VideoSource {
   frames: number;
   /** Frames from one keyframe to the next, when known (a derivative's fixed GOP): segments start on keyframes. */
   gop?: number | undefined;
+  /**
+   * A derivative our recipe made from input the QC gate accepted: safe to decode in this process (libav.ts). Any
+   * other file is decoded by ffmpeg processes, so a decoder crashing on hostile input cannot take the worker down.
+   */
+  standardized?: boolean | undefined;
+}
+
+/** The source of a standardized derivative (a `video-360p-h264` value and its file). */
+export function derivativeSource(
+  file: string,
+  d: { width: number; height: number; frameRate: string; frames: number; gop: number },
+): VideoSource {
+  const frameRate = parseRational(d.frameRate);
+  if (!frameRate) throw new Error(`${file}: the derivative has no frame rate (${d.frameRate})`);
+  return {
+    file,
+    width: d.width,
+    height: d.height,
+    frameRate,
+    frames: d.frames,
+    gop: d.gop,
+    standardized: true,
+  };
 }
 
 interface Geometry {

@@ -11,6 +11,7 @@ import { type MediaTools, runTool } from './tools.ts';
 
 export {
   decodePictures,
+  derivativeSource,
   type Fit,
   geometry,
   type Picture,

@@ -226,13 +226,9 @@ export async function* decodeFrames(
 ): AsyncGenerator<IndexedPicture> {
   const { start, end, selection } = opts;
   if (end <= start) return;
-  if (tools.libav) {
-    yield* decodeInProcess(
-      tools.libav,
-      source,
-      { ...opts, lanes: opts.lanes ?? defaultLanes() },
-      shortSegment,
-    );
+  if (tools.libav && source.standardized) {
+    const lanes = opts.lanes ?? Math.min(defaultLanes(), poolThreads() - 1);
+    yield* decodeInProcess(tools.libav, source, { ...opts, lanes }, shortSegment);
     return;
   }
   const g = geometry(source.width, source.height, opts);

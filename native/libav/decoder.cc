@@ -63,7 +63,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
  public:
   static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Napi::Function ctor = DefineClass(env, "Decoder",
-                                      {InstanceMethod("read", &Decoder::Read), InstanceMethod("keyframes", &Decoder::KeyframeTimes),
+                                      {InstanceMethod("read", &Decoder::Read),
                                        InstanceMethod("close", &Decoder::Close)});
     exports.Set("Decoder", ctor);
     return exports;
@@ -100,7 +100,6 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
 
   // Decodes up to buffers.length frames, one into each buffer; resolves with how many (fewer only at the end).
   Napi::Value Read(const Napi::CallbackInfo& info);
-  Napi::Value KeyframeTimes(const Napi::CallbackInfo& info);
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (busy_)
@@ -205,25 +204,6 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     return "";
   }
 
- public:
-  // Presentation times (seconds from the file's start) of the keyframes the container indexes, in order.
-  std::string Keyframes(std::vector<double>& out) {
-    if (closed_) return "the decoder is closed";
-    if (!fmt_) {
-      std::string err = Open();
-      if (!err.empty()) return err;
-    }
-    AVStream* st = fmt_->streams[stream_];
-    int64_t origin = fmt_->start_time != AV_NOPTS_VALUE ? av_rescale_q(fmt_->start_time, AV_TIME_BASE_Q, st->time_base) : 0;
-    int n = avformat_index_get_entries_count(st);
-    for (int i = 0; i < n; i++) {
-      const AVIndexEntry* e = avformat_index_get_entry(st, i);
-      if (e && (e->flags & AVINDEX_KEYFRAME)) out.push_back((e->timestamp - origin) * av_q2d(st->time_base));
-    }
-    return "";
-  }
-
- private:
 
   std::string OpenGraph(const AVFrame* f) {
     AVStream* st = fmt_->streams[stream_];
@@ -346,7 +326,6 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   }
 
   friend class ReadWorker;
-  friend class KeyframesWorker;
   Options opts_;
   AVFormatContext* fmt_ = nullptr;
   AVCodecContext* dec_ = nullptr;
@@ -422,40 +401,6 @@ class ReadWorker : public Napi::AsyncWorker {
   int filled_ = 0;
 };
 
-class KeyframesWorker : public Napi::AsyncWorker {
- public:
-  KeyframesWorker(Napi::Env env, Decoder* decoder)
-      : Napi::AsyncWorker(env), decoder_(decoder), deferred_(Napi::Promise::Deferred::New(env)) {
-    decoderRef_ = Napi::Persistent(decoder->Value());
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override {
-    std::string err = decoder_->Keyframes(times_);
-    if (!err.empty()) SetError(err);
-  }
-  void OnOK() override {
-    Done();
-    Napi::Array a = Napi::Array::New(Env(), times_.size());
-    for (size_t i = 0; i < times_.size(); i++) a.Set(static_cast<uint32_t>(i), Napi::Number::New(Env(), times_[i]));
-    deferred_.Resolve(a);
-  }
-  void OnError(const Napi::Error& e) override {
-    Done();
-    deferred_.Reject(e.Value());
-  }
-
- private:
-  void Done() {
-    decoder_->busy_ = false;
-    if (decoder_->closeAfterRead_) decoder_->Release();
-  }
-
-  Decoder* decoder_;
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference decoderRef_;
-  std::vector<double> times_;
-};
-
 Napi::Value Decoder::Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const std::string& msg) {
@@ -487,20 +432,6 @@ Napi::Value Decoder::Read(const Napi::CallbackInfo& info) {
   if (closed_) return fail("the decoder is closed");
   busy_ = true;
   auto* worker = new ReadWorker(env, this, buffers, seekSec, seekToSec, hasKeep, std::move(keep));
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
-}
-
-Napi::Value Decoder::KeyframeTimes(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (busy_ || closed_) {
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Reject(Napi::Error::New(env, closed_ ? "the decoder is closed" : "keyframes() while another call is running").Value());
-    return d.Promise();
-  }
-  busy_ = true;
-  auto* worker = new KeyframesWorker(env, this);
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;

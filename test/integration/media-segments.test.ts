@@ -64,6 +64,7 @@ before(async () => {
     frameRate: parseRational(v.frameRate)!,
     frames: v.frames,
     gop: v.gop,
+    standardized: true,
   };
   assert.equal(source.frames, 3000);
 });
@@ -258,13 +259,47 @@ describe('in-process decoding', () => {
       );
       assert.deepEqual(await digests({ ...c, lanes: 3 }, inProcess), want, `three: ${JSON.stringify(c)}`);
     }
-    // A file whose GOP is not known: the chunks start on the keyframes of the container's index.
-    const original = { ...source, file: long, gop: undefined };
-    const gray = { width: 64, height: 36, pixelFormat: 'gray' as const };
-    assert.deepEqual(
-      await digests({ ...gray, lanes: 2 }, inProcess, original),
-      await digests({ ...gray, lanes: 1 }, tools, original),
-    );
+  });
+
+  it('leaves any file but a standardized derivative to ffmpeg processes', async () => {
+    const original = { ...source, file: long, gop: undefined, standardized: undefined };
+    const frames = decodeFrames(inProcess, original, {
+      start: 0,
+      end: 3000,
+      width: 64,
+      height: 36,
+      lanes: 2,
+    });
+    await frames.next();
+    assert.equal(ffmpegChildren().length, 2, 'the original is decoded by ffmpeg processes');
+    await frames.return(undefined);
+    const derivative = decodeFrames(inProcess, source, {
+      start: 0,
+      end: 3000,
+      width: 64,
+      height: 36,
+      lanes: 2,
+    });
+    await derivative.next();
+    assert.deepEqual(ffmpegChildren(), [], 'the derivative is decoded in this process');
+    await derivative.return(undefined);
+  });
+
+  it('decodes a bounded distance ahead of a slow reader', async () => {
+    // 3,000 frames of 320×180 RGB are 518 MB; two decoders two chunks ahead hold about 64 MiB.
+    const before = process.memoryUsage().arrayBuffers;
+    const frames = decodeFrames(inProcess, source, {
+      start: 0,
+      end: 3000,
+      width: 320,
+      height: 180,
+      lanes: 2,
+    });
+    await frames.next();
+    await sleep(1500);
+    const held = process.memoryUsage().arrayBuffers - before;
+    await frames.return(undefined);
+    assert.ok(held < 100 * 2 ** 20, `${(held / 2 ** 20).toFixed(0)} MiB of frames decoded ahead`);
   });
 
   it('stops when the reader leaves early or aborts, and reads on afterwards', async () => {
