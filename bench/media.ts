@@ -2,9 +2,10 @@
 //  1. standardization wall time (the video-360p-h264 feature's compute) against the same ffmpeg command run raw,
 //     same file, same run, alternating (goal: overhead ≤ 10 %);
 //  2. reader throughput, 320×180 planar RGB frames into JS, against `ffmpeg -f null` decode of the same
-//     derivative (goal ≥ 90 %); interleaved rgb24 alongside, and reference rows that place the loss (one ffmpeg's
-//     decode + scale writing nowhere, and its cheapest; the same frames through one pipe into Node, bytes only
-//     counted). The reader decodes in segments, one single-threaded ffmpeg per core (lib/media/segments.ts);
+//     derivative (goal ≥ 90 %); interleaved rgb24 alongside. The reader decodes the derivative in-process
+//     (lib/media/in-process.ts, one single-threaded libav decoder per core); references: the same reader through
+//     ffmpeg processes (MEDIAMESH_DECODER=ffmpeg: segments, one single-threaded ffmpeg per core) and one ffmpeg's
+//     own decode + scale to those frames, writing nowhere;
 //  3. sha256 hashing throughput of a large file (goal ≥ 400 MB/s), and a streaming put into the object store;
 //  4. peak RSS of a process reading every frame of a 60-minute 1080p input (goal ≤ 300 MB).
 // Inputs are generated once into .mediamesh/bench-media/ (fast settings) and reused.
@@ -18,10 +19,11 @@ import mediaMetadata from '../activities/features/media-metadata.ts';
 import mediaQc from '../activities/features/media-qc.ts';
 import videoRecipe from '../activities/features/video-360p-h264.ts';
 import { projectRoot } from '../lib/config/config.ts';
+import { loadLibav } from '../lib/media/libav.ts';
 import type { MediaMetadata } from '../lib/media/metadata.ts';
 import type { QcVerdict } from '../lib/media/qc.ts';
 import { VideoReader } from '../lib/media/reader.ts';
-import { defaultLanes } from '../lib/media/segments.ts';
+import { defaultLanes, inProcessLanes } from '../lib/media/segments.ts';
 import { findMediaTools, toolVersion } from '../lib/media/tools.ts';
 import { videoPlan } from '../lib/media/video-plan.ts';
 import { FsObjectStore, sha256File } from '../lib/objects/store.ts';
@@ -176,54 +178,36 @@ const derivative10 = await cached('derivative-360p-10min.mp4', (out) =>
   ffmpeg(['-stream_loop', '9', '-i', derivative, '-c', 'copy', '-f', 'mp4', out]),
 );
 const probed = await VideoReader.open(tools, derivative10);
-// The loop keeps the recipe's GOP (1,440 frames = 30 GOPs a loop), so segments start on its keyframes.
-const reader = new VideoReader(tools, { ...probed.source, gop: videoPlan(meta).gop });
+// The loop keeps the recipe's GOP (1,440 frames = 30 GOPs a loop), so chunks and segments start on its keyframes.
+const derivativeOf = { ...probed.source, gop: videoPlan(meta).gop, standardized: true };
+if (!tools.libav) throw new Error(`the in-process decoder is not available: ${loadLibav().why}`);
+const reader = new VideoReader(tools, derivativeOf);
+const processTools = findMediaTools({ media: { ...tools, decoder: 'ffmpeg' } })!;
+const processReader = new VideoReader(processTools, derivativeOf);
 const fps = (sec: number) => reader.frameCount / sec;
-const readAll = (pixelFormat: 'rgbp' | 'rgb24') => async () => {
-  let n = 0;
-  for await (const _ of reader.frames({ width: 320, height: 180, pixelFormat })) n++;
-  if (n !== reader.frameCount) throw new Error(`read ${n} of ${reader.frameCount} frames`);
-};
+const readAll =
+  (pixelFormat: 'rgbp' | 'rgb24', using = reader) =>
+  async () => {
+    let n = 0;
+    for await (const _ of using.frames({ width: 320, height: 180, pixelFormat })) n++;
+    if (n !== using.frameCount) throw new Error(`read ${n} of ${using.frameCount} frames`);
+  };
 const decode = (vf?: string) => () =>
   run(tools.ffmpeg, ['-v', 'error', '-i', derivative10, ...(vf ? ['-vf', vf] : []), '-f', 'null', '-']);
-// The pipe alone: ffmpeg's raw planar RGB at 320×180 into Node, bytes counted, never cut into frames.
-const pipeOnly = () =>
-  new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      tools.ffmpeg,
-      [
-        ...['-v', 'error', '-i', derivative10, '-vf', 'scale=320:180:flags=area,format=gbrp'],
-        ...['-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1'],
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let bytes = 0;
-    child.stdout.on('data', (d: Buffer) => {
-      bytes += d.length;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const expected = reader.frameCount * 320 * 180 * 3;
-      if (code === 0 && bytes === expected) resolve();
-      else reject(new Error(`pipe: exit ${code}, ${bytes} of ${expected} bytes`));
-    });
-  });
 // Interleaved runs, medians: the machine is shared, so no one measurement is trusted alone.
 const runs = {
   decode: [] as number[],
   planar: [] as number[],
   packed: [] as number[],
   scaled: [] as number[],
-  cheapest: [] as number[],
-  pipe: [] as number[],
+  processes: [] as number[],
 };
 for (let i = 0; i < env('BENCH_READER_RUNS', 3); i++) {
   runs.decode.push(fps((await timed(decode()))[0]));
   runs.planar.push(fps((await timed(readAll('rgbp')))[0]));
   runs.packed.push(fps((await timed(readAll('rgb24')))[0]));
   runs.scaled.push(fps((await timed(decode('scale=320:180:flags=area,format=gbrp')))[0]));
-  runs.cheapest.push(fps((await timed(decode('scale=320:180:flags=neighbor,format=yuv420p')))[0]));
-  runs.pipe.push(fps((await timed(pipeOnly))[0]));
+  runs.processes.push(fps((await timed(readAll('rgbp', processReader)))[0]));
 }
 const ratio = Math.max(...runs.planar) / Math.max(...runs.decode);
 const fpsFigure = (metric: string, xs: number[], note?: string): Figure => ({
@@ -236,19 +220,14 @@ figures.push(
   fpsFigure('decode 360p derivative, ffmpeg -f null', runs.decode),
   fpsFigure('same + scale to 320×180 planar RGB, ffmpeg -f null', runs.scaled),
   fpsFigure(
-    'same + the cheapest scale to 320×180 (neighbor, yuv420p), ffmpeg -f null',
-    runs.cheapest,
-    'the bound for a one-process reader that has ffmpeg scale to 320×180',
-  ),
-  fpsFigure(
-    'same planar RGB through the pipe into Node, bytes counted only',
-    runs.pipe,
-    'the pipe without cutting frames or handing them out',
-  ),
-  fpsFigure(
     'reader: 320×180 planar RGB (rgbp, CHW) frames into JS',
     runs.planar,
-    `${reader.frameCount} frames per run, decoded in segments by ${defaultLanes()} single-threaded ffmpeg processes`,
+    `${reader.frameCount} frames per run, decoded in-process by ${inProcessLanes()} single-threaded libav decoders (${tools.libav.versions})`,
+  ),
+  fpsFigure(
+    'reference: the same reader through ffmpeg processes (MEDIAMESH_DECODER=ffmpeg)',
+    runs.processes,
+    `segments decoded by ${defaultLanes()} single-threaded ffmpeg processes`,
   ),
   fpsFigure(
     'reader: 320×180 interleaved RGB (rgb24, HWC) frames into JS',
@@ -259,13 +238,7 @@ figures.push(
     metric: 'reader (rgbp) throughput / the same decode + scale, ffmpeg -f null (best)',
     value: round((Math.max(...runs.planar) / Math.max(...runs.scaled)) * 100),
     unit: '%',
-    note: 'over 100 %: segments in parallel processes beat one process with frame threads',
-  },
-  {
-    metric: 'bound: the cheapest ffmpeg decode + scale to 320×180 / ffmpeg -f null decode (best)',
-    value: round((Math.max(...runs.cheapest) / Math.max(...runs.decode)) * 100),
-    unit: '%',
-    note: 'what one ffmpeg process keeps (the reader runs several, one per segment)',
+    note: 'over 100 %: single-threaded decoders side by side beat one process with frame threads',
   },
   {
     metric: 'reader (rgbp) throughput / ffmpeg -f null decode (best)',

@@ -67,9 +67,10 @@ export function threadsBesideConsumer(cores = os.availableParallelism()): number
   return Math.max(1, Math.min(4, cores - 1));
 }
 
-/** libuv's thread pool, where in-process decoders run (one thread is left for file system work). */
-function poolThreads(): number {
-  return Number(process.env.UV_THREADPOOL_SIZE) || 4;
+/** In-process decoders side by side: one per core, and one fewer than libuv's pool (where they run), so file
+ * system work keeps a thread. */
+export function inProcessLanes(): number {
+  return Math.max(1, Math.min(defaultLanes(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
 }
 
 export function defaultLanes(): number {
@@ -227,8 +228,12 @@ export async function* decodeFrames(
   const { start, end, selection } = opts;
   if (end <= start) return;
   if (tools.libav && source.standardized) {
-    const lanes = opts.lanes ?? Math.min(defaultLanes(), poolThreads() - 1);
-    yield* decodeInProcess(tools.libav, source, { ...opts, lanes }, shortSegment);
+    yield* decodeInProcess(
+      tools.libav,
+      source,
+      { ...opts, lanes: opts.lanes ?? inProcessLanes() },
+      shortSegment,
+    );
     return;
   }
   const g = geometry(source.width, source.height, opts);
