@@ -4,12 +4,13 @@
 //
 // Like with like: every engine reads the same standardized derivatives of the benchmark corpus
 // (video-360p-h264@1, 640×360 or 480×360 H.264) and every timing includes opening and decoding the file. Ours:
-// ffmpeg decodes (no deblocking) and scales to 64×36 yuv420p in segments, one single-threaded process per core
-// (lib/media/segments.ts), the detector runs in Node. PySceneDetect: OpenCV decodes to BGR at 360p and downscales
-// itself (auto: to 256 wide; one row also at our 64-wide size). Three reference rows place the figures: ours
-// decoding in one process (frame threads, as before segments), the same ffmpeg decode and scale alone in one
-// process with no detection (the bound for a one-process reader), and PySceneDetect on the corpus's original files
-// (640×360 to 1280×720: what one runs without the mesh, which has made the derivative once for every feature).
+// libav decodes in this process (no deblocking) and scales to 64×36 yuv420p, the file cut into parts decoded side
+// by side, one single-threaded decoder per core (lib/media/in-process.ts), the detector runs in Node.
+// PySceneDetect: OpenCV decodes to BGR at 360p and downscales itself (auto: to 256 wide; one row also at our
+// 64-wide size). Three reference rows place the figures: ours with the whole file in one decoder, one ffmpeg
+// process decoding and scaling alone with no detection (what a one-process ffmpeg reader is bound by), and
+// PySceneDetect on the corpus's original files (640×360 to 1280×720: what one runs without the mesh, which has made
+// the derivative once for every feature).
 // PySceneDetect (PyPI `scenedetect` with `opencv-python-headless`) is installed into .mediamesh/venv-scenedetect
 // by this script. Knobs: BENCH_SHOTS_ROUNDS (3).
 import { execFile, spawn } from 'node:child_process';
@@ -158,7 +159,7 @@ const ours =
 const engines: Engine[] = [
   {
     name: OURS,
-    note: `ffmpeg decode + scale to 64×36 yuv420p in segments, ${defaultLanes()} processes at once, detector in Node`,
+    note: `libav decode (in-process) + scale to 64×36 yuv420p, ${defaultLanes()} parts side by side, detector in Node`,
     run: ours(),
   },
   {
@@ -177,8 +178,8 @@ const engines: Engine[] = [
     run: pyEngine('content', { downscale: 10 }),
   },
   {
-    name: 'mediamesh shots in one process',
-    note: 'the same with the whole file in one ffmpeg (frame threads), as before segmented decoding',
+    name: 'mediamesh shots, one decoder',
+    note: 'the same with the whole file in one in-process decoder',
     reference: true,
     run: ours(1),
   },
