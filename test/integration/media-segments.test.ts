@@ -86,6 +86,27 @@ async function digests(
   return out;
 }
 
+/** Starts a read with a signal, takes one frame, aborts: the rest of the read must fail with the abort's reason. */
+async function abortMidRead(using: typeof tools) {
+  const ac = new AbortController();
+  const frames = decodeFrames(using, source, {
+    start: 0,
+    end: 3000,
+    width: 64,
+    height: 36,
+    lanes: 2,
+    signal: ac.signal,
+  });
+  await frames.next();
+  ac.abort(new Error('enough'));
+  await assert.rejects(
+    (async () => {
+      for await (const _ of frames);
+    })(),
+    /enough/,
+  );
+}
+
 describe('segmented decoding', () => {
   it('hands out every frame in order with the pixels of one sequential decode, however it is cut', async () => {
     const picture = {
@@ -181,23 +202,7 @@ describe('segmented decoding', () => {
     await sleep(200);
     assert.deepEqual(ffmpegChildren(), [], 'every ffmpeg is gone after the reader left');
 
-    const ac = new AbortController();
-    const aborted = decodeFrames(tools, source, {
-      start: 0,
-      end: 3000,
-      width: 64,
-      height: 36,
-      lanes: 2,
-      signal: ac.signal,
-    });
-    await aborted.next();
-    ac.abort(new Error('enough'));
-    await assert.rejects(
-      (async () => {
-        for await (const _ of aborted);
-      })(),
-      /enough/,
-    );
+    await abortMidRead(tools);
     await sleep(200);
     assert.deepEqual(ffmpegChildren(), []);
     assert.deepEqual(segmentDirs(), [], 'no segment files are left behind');
@@ -306,23 +311,7 @@ describe('in-process decoding', () => {
     const frames = decodeFrames(inProcess, source, { start: 0, end: 3000, width: 64, height: 36, lanes: 2 });
     await frames.next();
     await frames.return(undefined);
-    const ac = new AbortController();
-    const aborted = decodeFrames(inProcess, source, {
-      start: 0,
-      end: 3000,
-      width: 64,
-      height: 36,
-      lanes: 2,
-      signal: ac.signal,
-    });
-    await aborted.next();
-    ac.abort(new Error('enough'));
-    await assert.rejects(
-      (async () => {
-        for await (const _ of aborted);
-      })(),
-      /enough/,
-    );
+    await abortMidRead(inProcess);
     const again = await digests({ width: 64, height: 36, lanes: 2, start: 2990 }, inProcess);
     assert.equal(again.length, 10);
   });
