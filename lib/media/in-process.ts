@@ -112,6 +112,10 @@ export async function* decodeInProcess(
         ...(first && first.start > 0 && keyframes.has(first.start)
           ? { seekToSec: (first.start + 0.5) / fps }
           : {}),
+        // Ending on a keyframe (a derivative's GOPs are closed): stop decoding there.
+        ...(first && first.end < source.frames && keyframes.has(first.end)
+          ? { endSec: (first.end - 0.5) / fps }
+          : {}),
         ...(mask ? { keep: mask } : {}),
       })
       .catch((err) => Promise.reject(nativeError(err)));

@@ -11,6 +11,11 @@ export interface NativeReadOptions {
   seekSec?: number;
   /** Where the seek lands: the keyframe at or before this time (default `seekSec`). */
   seekToSec?: number;
+  /**
+   * The range ends at the first keyframe after this time, and its GOPs are closed: the decoder is drained there
+   * instead of decoding on into frames that belong to the next range.
+   */
+  endSec?: number;
   /** Per frame from the seek point (or the start): 0 drops it before the filters; frames past its end are kept. */
   keep?: Uint8Array;
 }

@@ -59,6 +59,15 @@ struct Target {
   size_t length;
 };
 
+// What one read() asks for besides its buffers.
+struct ReadRequest {
+  double seekSec = -1;    // seek first (frames before this time are dropped); < 0: go on from where it stands
+  double seekToSec = -1;  // where the seek lands: the keyframe at or before this time (default seekSec)
+  double endSec = -1;     // the range ends at a keyframe after this time: drain the decoder there, decode no further
+  bool hasKeep = false;
+  std::vector<uint8_t> keep;  // per frame from the seek point: 0 drops it before the filters
+};
+
 class Decoder : public Napi::ObjectWrap<Decoder> {
  public:
   static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -110,8 +119,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   }
 
   // Runs on a pool thread. Returns an error message, empty on success.
-  std::string Fill(const std::vector<Target>& targets, double seekSec, double seekToSec, bool hasKeep,
-                   std::vector<uint8_t>& keep, int& filled) {
+  std::string Fill(const std::vector<Target>& targets, ReadRequest& req, int& filled) {
     filled = 0;
     lastLogLine.clear();
     if (closed_) return "the decoder is closed";
@@ -119,11 +127,16 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       std::string err = Open();
       if (!err.empty()) return err;
     }
-    if (seekSec >= 0) {
-      std::string err = Seek(seekSec, seekToSec);
+    if (req.seekSec >= 0) {
+      std::string err = Seek(req.seekSec, req.seekToSec);
       if (!err.empty()) return err;
     }
-    if (hasKeep) keep_ = std::move(keep);
+    if (req.hasKeep) keep_ = std::move(req.keep);
+    if (req.endSec >= 0) {
+      int64_t origin = fmt_->start_time != AV_NOPTS_VALUE ? fmt_->start_time : 0;
+      endAt_ = av_rescale_q(static_cast<int64_t>(req.endSec * AV_TIME_BASE) + origin, AV_TIME_BASE_Q,
+                            fmt_->streams[stream_]->time_base);
+    }
     while (filled < static_cast<int>(targets.size())) {
       if (graph_) {
         int ret = av_buffersink_get_frame(sink_, out_);
@@ -201,6 +214,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     inputDone_ = graphFlushed_ = false;
     counted_ = 0;
     keep_.clear();
+    endAt_ = AV_NOPTS_VALUE;
     return "";
   }
 
@@ -283,6 +297,15 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       return "";
     }
     if (ret < 0) return opts_.file + ": reading: " + avError(ret);
+    if (pkt_->stream_index == stream_ && endAt_ != AV_NOPTS_VALUE && (pkt_->flags & AV_PKT_FLAG_KEY) &&
+        pkt_->pts != AV_NOPTS_VALUE && pkt_->pts >= endAt_) {
+      // The next range's keyframe (GOPs are closed): every frame of this range is in the packets before it, so
+      // drain the decoder instead of decoding frames another decoder will.
+      inputDone_ = true;
+      avcodec_send_packet(dec_, nullptr);
+      av_packet_unref(pkt_);
+      return "";
+    }
     if (pkt_->stream_index == stream_) {
       // As ffmpeg does by default, a damaged packet is skipped (its frames go missing, which the caller counts).
       ret = avcodec_send_packet(dec_, pkt_);
@@ -337,6 +360,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   AVFrame* out_ = nullptr;
   int stream_ = -1;
   int64_t keepFrom_ = AV_NOPTS_VALUE;
+  int64_t endAt_ = AV_NOPTS_VALUE;
   std::vector<uint8_t> keep_;  // frames since the seek: 0 = skip (not filtered), beyond its end = keep
   size_t counted_ = 0;
   bool inputDone_ = false;
@@ -349,15 +373,11 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
 
 class ReadWorker : public Napi::AsyncWorker {
  public:
-  ReadWorker(Napi::Env env, Decoder* decoder, Napi::Array buffers, double seekSec, double seekToSec, bool hasKeep,
-             std::vector<uint8_t> keep)
+  ReadWorker(Napi::Env env, Decoder* decoder, Napi::Array buffers, ReadRequest req)
       : Napi::AsyncWorker(env),
         decoder_(decoder),
         deferred_(Napi::Promise::Deferred::New(env)),
-        seekSec_(seekSec),
-        seekToSec_(seekToSec),
-        hasKeep_(hasKeep),
-        keep_(std::move(keep)) {
+        req_(std::move(req)) {
     decoderRef_ = Napi::Persistent(decoder->Value());
     buffersRef_ = Napi::Persistent(buffers.As<Napi::Object>());
     for (uint32_t i = 0; i < buffers.Length(); i++) {
@@ -369,7 +389,7 @@ class ReadWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    std::string err = decoder_->Fill(targets_, seekSec_, seekToSec_, hasKeep_, keep_, filled_);
+    std::string err = decoder_->Fill(targets_, req_, filled_);
     if (!err.empty()) SetError(err);
   }
 
@@ -394,10 +414,7 @@ class ReadWorker : public Napi::AsyncWorker {
   Napi::ObjectReference decoderRef_;
   Napi::ObjectReference buffersRef_;
   std::vector<Target> targets_;
-  double seekSec_;
-  double seekToSec_;
-  bool hasKeep_;
-  std::vector<uint8_t> keep_;
+  ReadRequest req_;
   int filled_ = 0;
 };
 
@@ -413,25 +430,23 @@ Napi::Value Decoder::Read(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < buffers.Length(); i++)
     if (!buffers.Get(i).IsTypedArray() || buffers.Get(i).As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
       return fail("read(buffers): every buffer must be a Uint8Array");
-  double seekSec = -1;
-  double seekToSec = -1;
-  bool hasKeep = false;
-  std::vector<uint8_t> keep;
+  ReadRequest req;
   if (info.Length() > 1 && info[1].IsObject()) {
     Napi::Object o = info[1].As<Napi::Object>();
-    if (o.Get("seekSec").IsNumber()) seekSec = o.Get("seekSec").As<Napi::Number>().DoubleValue();
-    if (o.Get("seekToSec").IsNumber()) seekToSec = o.Get("seekToSec").As<Napi::Number>().DoubleValue();
+    if (o.Get("seekSec").IsNumber()) req.seekSec = o.Get("seekSec").As<Napi::Number>().DoubleValue();
+    if (o.Get("seekToSec").IsNumber()) req.seekToSec = o.Get("seekToSec").As<Napi::Number>().DoubleValue();
+    if (o.Get("endSec").IsNumber()) req.endSec = o.Get("endSec").As<Napi::Number>().DoubleValue();
     Napi::Value k = o.Get("keep");
     if (k.IsTypedArray() && k.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
       Napi::Uint8Array a = k.As<Napi::Uint8Array>();
-      keep.assign(a.Data(), a.Data() + a.ElementLength());
-      hasKeep = true;
+      req.keep.assign(a.Data(), a.Data() + a.ElementLength());
+      req.hasKeep = true;
     }
   }
   if (busy_) return fail("read() while another call on this decoder is running");
   if (closed_) return fail("the decoder is closed");
   busy_ = true;
-  auto* worker = new ReadWorker(env, this, buffers, seekSec, seekToSec, hasKeep, std::move(keep));
+  auto* worker = new ReadWorker(env, this, buffers, std::move(req));
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;
