@@ -162,18 +162,12 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     int ret = avformat_open_input(&fmt_, opts_.file.c_str(), nullptr, nullptr);
     if (ret < 0) return opts_.file + ": " + avError(ret);
     if ((ret = avformat_find_stream_info(fmt_, nullptr)) < 0) return opts_.file + ": " + avError(ret);
-    const AVCodec* codec = nullptr;
-    stream_ = av_find_best_stream(fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-    if (stream_ < 0 || !codec) return opts_.file + ": no video stream to decode";
-    // ffmpeg -map 0:v:0: the first video stream.
-    for (unsigned i = 0; i < fmt_->nb_streams; i++) {
-      if (fmt_->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
-        stream_ = static_cast<int>(i);
-        break;
-      }
-    }
+    // As ffmpeg -map 0:v:0: the first video stream.
+    for (unsigned i = 0; i < fmt_->nb_streams && stream_ < 0; i++)
+      if (fmt_->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) stream_ = static_cast<int>(i);
+    if (stream_ < 0) return opts_.file + ": no video stream to decode";
     AVStream* st = fmt_->streams[stream_];
-    codec = avcodec_find_decoder(st->codecpar->codec_id);
+    const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
     if (!codec) return opts_.file + ": no decoder for " + avcodec_get_name(st->codecpar->codec_id);
     for (unsigned i = 0; i < fmt_->nb_streams; i++)
       if (static_cast<int>(i) != stream_) fmt_->streams[i]->discard = AVDISCARD_ALL;
@@ -308,8 +302,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     }
     if (pkt_->stream_index == stream_) {
       // As ffmpeg does by default, a damaged packet is skipped (its frames go missing, which the caller counts).
-      ret = avcodec_send_packet(dec_, pkt_);
-      if (ret < 0 && ret != AVERROR(EAGAIN)) decodeErrors_++;
+      avcodec_send_packet(dec_, pkt_);
     }
     av_packet_unref(pkt_);
     return "";
@@ -368,7 +361,6 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   bool busy_ = false;
   bool closed_ = false;
   bool closeAfterRead_ = false;
-  long decodeErrors_ = 0;
 };
 
 class ReadWorker : public Napi::AsyncWorker {
