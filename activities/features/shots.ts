@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { BadInputError, defineFeature } from '../../lib/features/definition.ts';
 import { derivativeSource, VideoReader } from '../../lib/media/reader.ts';
-import { parseRational } from '../../lib/media/timing.ts';
 import { shotParams } from '../../lib/shots/params.ts';
 import { detectShots } from '../../lib/shots/read.ts';
 import type videoRecipe from './video-360p-h264.ts';
@@ -62,9 +61,6 @@ export default defineFeature({
     const video = ctx.inputs['video-360p-h264']!;
     const d = video.value as VideoDerivative;
     if (!(d.frames > 0)) throw new BadInputError('the standardized video has no frames');
-    const frameRate = parseRational(d.frameRate);
-    if (!frameRate)
-      throw new BadInputError(`the standardized video has no usable frame rate (${d.frameRate})`);
     const reader = new VideoReader(
       ctx.tools,
       derivativeSource(await ctx.objects.localPath({ uri: video.objectUri! }), d),

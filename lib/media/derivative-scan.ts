@@ -1,6 +1,6 @@
 // One pass over a standardized video derivative for features that need some of its frames (shot representatives,
-// thumbnails, motion pairs): every picture is decoded and scaled by ffmpeg (in segments, several processes at
-// once, see segments.ts), the wanted ones are handed to the caller in frame order with their index, and the pass
+// thumbnails, motion pairs): every picture is decoded and scaled (in-process by one decoder per core, see
+// in-process.ts and segments.ts), the wanted ones are handed to the caller in frame order with their index, and the pass
 // stops after the last wanted frame. Cheaper than a seek per frame: a seek decodes from the previous keyframe.
 import type { FeatureContext, StoredInput } from '../features/definition.ts';
 import { derivativeSource } from './pictures.ts';
@@ -87,7 +87,7 @@ export async function scanDerivative(
     pixelFormat: scan.pixelFormat,
     fit: 'stretch',
     signal: ctx.signal,
-    // In one process: one decoder thread fewer than the cores, the other runs the feature's work on what arrives.
+    // When one decoder reads the whole range: one thread fewer than the cores, the other runs the feature's work.
     threads: threadsBesideConsumer(),
   })) {
     if (isWanted.has(p.index)) {

@@ -48,7 +48,7 @@ export function derivativeSource(
   d: { width: number; height: number; frameRate: string; frames: number; gop: number },
 ): VideoSource {
   const frameRate = parseRational(d.frameRate);
-  if (!frameRate) throw new Error(`${file}: the derivative has no frame rate (${d.frameRate})`);
+  if (!frameRate) throw new BadInputError(`the standardized video has no usable frame rate (${d.frameRate})`);
   return {
     file,
     width: d.width,

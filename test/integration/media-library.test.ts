@@ -26,6 +26,7 @@ import { FsObjectStore, sha256File } from '../../lib/objects/store.ts';
 import { EXPECTED_VERDICTS, MediaFixtures, readBarcode, realClip } from '../support/media-fixtures.ts';
 import { runLocally } from '../support/media-local.ts';
 import { ffmpegChildren } from '../support/processes.ts';
+import { assertRestRejects } from '../support/reads.ts';
 
 const tools = findMediaTools({ media: { ffmpeg: undefined, ffprobe: undefined } })!;
 const fixtures = new MediaFixtures();
@@ -387,12 +388,7 @@ describe('reader', () => {
     const frames = reader.frames({ width: 160, signal: ac.signal });
     await frames.next();
     ac.abort(new Error('enough'));
-    await assert.rejects(
-      (async () => {
-        for await (const _ of frames);
-      })(),
-      /enough/,
-    );
+    await assertRestRejects(frames, /enough/);
   });
 });
 

@@ -26,6 +26,7 @@ import { ANALYSIS_DECODER_ARGS, detectShots } from '../../lib/shots/read.ts';
 import { MediaFixtures, readBarcode } from '../support/media-fixtures.ts';
 import { runLocally } from '../support/media-local.ts';
 import { ffmpegChildren } from '../support/processes.ts';
+import { assertRestRejects } from '../support/reads.ts';
 
 /** Frames from ffmpeg processes, and from the in-process decoder. */
 const tools = findMediaTools({ media: { ffmpeg: undefined, ffprobe: undefined, decoder: 'ffmpeg' } })!;
@@ -99,12 +100,7 @@ async function abortMidRead(using: typeof tools) {
   });
   await frames.next();
   ac.abort(new Error('enough'));
-  await assert.rejects(
-    (async () => {
-      for await (const _ of frames);
-    })(),
-    /enough/,
-  );
+  await assertRestRejects(frames, /enough/);
 }
 
 describe('segmented decoding', () => {
