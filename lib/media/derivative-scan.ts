@@ -1,5 +1,5 @@
 // One pass over a standardized video derivative for features that need some of its frames (shot representatives,
-// thumbnails, motion pairs): every picture is decoded and scaled (in-process by one decoder per core, see
+// thumbnails, motion pairs): every picture is decoded and scaled (in-process by decoders side by side, see
 // in-process.ts and segments.ts), the wanted ones are handed to the caller in frame order with their index, and the pass
 // stops after the last wanted frame. Cheaper than a seek per frame: a seek decodes from the previous keyframe.
 import type { FeatureContext, StoredInput } from '../features/definition.ts';

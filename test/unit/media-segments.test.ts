@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planChunks } from '../../lib/media/in-process.ts';
-import { MIN_SEGMENT_FRAMES, planSegments } from '../../lib/media/segments.ts';
+import { inProcessLanes, MIN_SEGMENT_FRAMES, planSegments } from '../../lib/media/segments.ts';
 
 const MiB = 2 ** 20;
 
@@ -92,5 +92,30 @@ describe('planChunks (in-process decoding)', () => {
     const fullHd = 1920 * 1080 * 3;
     assert.equal(planChunks(0, 14_400, { frameBytes: fullHd, keyframes: gop48(14_400) }), undefined);
     assert.equal(planChunks(0, 14_400, { frameBytes: 3456, keyframes: [0] }), undefined);
+  });
+});
+
+describe('inProcessLanes', () => {
+  const withPool = (size: string | undefined, fn: () => void) => {
+    const before = process.env.UV_THREADPOOL_SIZE;
+    if (size === undefined) delete process.env.UV_THREADPOOL_SIZE;
+    else process.env.UV_THREADPOOL_SIZE = size;
+    try {
+      fn();
+    } finally {
+      if (before === undefined) delete process.env.UV_THREADPOOL_SIZE;
+      else process.env.UV_THREADPOOL_SIZE = before;
+    }
+  };
+
+  it('runs one decoder more than the cores, leaving one thread of libuv’s pool free', () => {
+    withPool(undefined, () => {
+      assert.equal(inProcessLanes(1), 2);
+      assert.equal(inProcessLanes(2), 3);
+      assert.equal(inProcessLanes(16), 3, 'the default pool has 4 threads');
+    });
+    withPool('16', () => assert.equal(inProcessLanes(16), 4, 'at most 4'));
+    withPool('2', () => assert.equal(inProcessLanes(2), 1));
+    withPool('1', () => assert.equal(inProcessLanes(2), 1, 'always one'));
   });
 });
