@@ -3,7 +3,7 @@
 //     same file, same run, alternating (goal: overhead ≤ 10 %);
 //  2. reader throughput, 320×180 planar RGB frames into JS, against `ffmpeg -f null` decode of the same
 //     derivative (goal ≥ 90 %), each reader run next to a decode run (in turn first and second): the ratio is the
-//     median of these pairs, so the host's drift between runs (10–30 % here) cancels; rgb24 alongside. The reader
+//     median of these pairs, so the host's drift between runs (10–30 % here) cancels; rgb24 after them. The reader
 //     decodes the derivative in-process (lib/media/in-process.ts, one single-threaded libav decoder per core);
 //     references: the same reader through ffmpeg processes (MEDIAMESH_DECODER=ffmpeg: segments, one
 //     single-threaded ffmpeg per core) and one ffmpeg's own decode + scale to those frames, writing nowhere;
@@ -203,13 +203,17 @@ const runs = {
   scaled: [] as number[],
   processes: [] as number[],
 };
-for (let i = 0; i < env('BENCH_READER_RUNS', 5); i++) {
-  // Which of the pair goes first alternates, so neither gains from its place (a warm cache, a quieter host).
+const readerRuns = env('BENCH_READER_RUNS', 5);
+// The goal's pairs first, alone: a reference run just before one of them (ffmpeg processes writing gigabytes of
+// segment files) slowed whichever came next. Which of a pair goes first alternates.
+for (let i = 0; i < readerRuns; i++) {
   const pair = [
     async () => runs.decode.push(fps((await timed(decode()))[0])),
     async () => runs.planar.push(fps((await timed(readAll('rgbp')))[0])),
   ];
   for (const step of i % 2 === 0 ? pair : pair.reverse()) await step();
+}
+for (let i = 0; i < readerRuns; i++) {
   runs.packed.push(fps((await timed(readAll('rgb24')))[0]));
   runs.scaled.push(fps((await timed(decode('scale=320:180:flags=area,format=gbrp')))[0]));
   runs.processes.push(fps((await timed(readAll('rgbp', processReader)))[0]));
