@@ -29,6 +29,7 @@ import { findMediaTools, toolVersion } from '../lib/media/tools.ts';
 import { videoPlan } from '../lib/media/video-plan.ts';
 import { FsObjectStore, sha256File } from '../lib/objects/store.ts';
 import { runLocally } from '../test/support/media-local.ts';
+import { peakRssKiB } from './lib/peak-rss.ts';
 import { type Figure, median, report, round } from './lib/report.ts';
 
 const run = promisify(execFile);
@@ -52,9 +53,7 @@ if (process.argv[2] === '--read-all') {
     checksum = (checksum + f.data[frames % f.data.length]!) | 0;
   }
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(
-    `${JSON.stringify({ frames, seconds, maxRssKiB: process.resourceUsage().maxRSS, checksum })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ frames, seconds, maxRssKiB: peakRssKiB(), checksum })}\n`);
   process.exit(0);
 }
 

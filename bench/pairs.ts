@@ -17,6 +17,7 @@ import { scorePairsReference } from '../lib/matchcut/reference.ts';
 import { clusteredCorpus, syntheticTitle } from '../lib/matchcut/synthetic.ts';
 import { buildModel } from '../lib/onnx/graph.ts';
 import type { VectorMatrix } from '../lib/vector/matrix.ts';
+import { peakRssKiB } from './lib/peak-rss.ts';
 import { type Figure, median, report, round } from './lib/report.ts';
 
 const n = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -46,7 +47,7 @@ async function child(shots: number, kernel: KernelName): Promise<void> {
   const t0 = performance.now();
   const { stats } = await scorePairs([{ id: 'catalogue', matrix }], { k: K, threads: THREADS, kernel });
   const ms = performance.now() - t0;
-  const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  const maxRssMiB = peakRssKiB() / 1024;
   process.stdout.write(
     `${JSON.stringify({ ms, flops: stats.flops, rescored: stats.rescored, tiles: stats.tiles, maxRssMiB })}\n`,
   );
