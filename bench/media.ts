@@ -4,8 +4,8 @@
 //  2. reader throughput, 320×180 planar RGB frames into JS, against `ffmpeg -f null` decode of the same
 //     derivative (goal ≥ 90 %), each reader run next to a decode run (in turn first and second): the ratio is the
 //     median of these pairs, so the host's drift between runs (10–30 % here) cancels; rgb24 after them. The reader
-//     decodes the derivative in-process (lib/media/in-process.ts, one single-threaded libav decoder per core);
-//     references: the same reader through ffmpeg processes (MEDIAMESH_DECODER=ffmpeg: segments, one
+//     decodes the derivative in-process (lib/media/in-process.ts, single-threaded libav decoders, one per core and
+//     a spare); references: the same reader through ffmpeg processes (MEDIAMESH_DECODER=ffmpeg: segments, one
 //     single-threaded ffmpeg per core) and one ffmpeg's own decode + scale to those frames, writing nowhere;
 //  3. sha256 hashing throughput of a large file (goal ≥ 400 MB/s), and a streaming put into the object store;
 //  4. peak RSS of a process reading every frame of a 60-minute 1080p input (goal ≤ 300 MB).
