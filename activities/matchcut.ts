@@ -177,7 +177,7 @@ export function makeMatchCutActivities(deps: {
             async loadTitleMatrix(titleId) {
               const { matrix, spans: s } = await loadTitleMatrix(objects, reprsOf(titleId));
               spans.set(titleId, s);
-              return { matrix, feature: plan.feature, version: plan.version };
+              return { matrix, feature: plan.feature, version: plan.version, assets: s };
             },
             exactMaxShots: deps.config.matchcut.exactMaxShots,
             threads: Math.min(deps.config.matchcut.scoringThreads, os.availableParallelism()),

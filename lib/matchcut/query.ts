@@ -23,6 +23,11 @@ export interface TitleMatrix {
   /** e.g. `matchcut-repr:frame` */
   feature: string;
   version: number;
+  /**
+   * The title's video assets in the matrix's shot numbering (title-matrix.ts): the vector index stores each asset's
+   * own shot numbers, so the 'index' method maps its hits through these. Without them the title is one asset.
+   */
+  assets?: readonly { asset: string; offset: number }[] | undefined;
 }
 
 export type LoadTitleMatrix = (titleId: string, flavor: string) => Promise<TitleMatrix>;
@@ -93,6 +98,8 @@ interface Loaded {
   /** Per title: its shot table; its matrix while the subset may still be scored exactly. */
   shots: VectorMatrix['shots'][];
   matrices: (VectorMatrix | null)[];
+  /** Per title: where each asset's shots start in its numbering (see TitleMatrix.assets). */
+  assetOffsets: (ReadonlyMap<string, number> | undefined)[];
   total: number;
 }
 
@@ -126,13 +133,22 @@ async function loadAll(
   keepUpTo: number,
 ): Promise<Loaded> {
   let first: TitleMatrix | undefined;
-  const out: Loaded = { feature: '', version: 0, dim: 0, shots: [], matrices: [], total: 0 };
+  const out: Loaded = {
+    feature: '',
+    version: 0,
+    dim: 0,
+    shots: [],
+    matrices: [],
+    assetOffsets: [],
+    total: 0,
+  };
   for (const [i, title] of titles.entries()) {
     deps.signal?.throwIfAborted();
     const tm = await loadTitle(deps, title, flavor, first);
     first ??= tm;
     out.total += tm.matrix.rows;
     out.shots.push(tm.matrix.shots);
+    out.assetOffsets.push(tm.assets && new Map(tm.assets.map((a) => [a.asset, a.offset])));
     out.matrices.push(out.total <= keepUpTo ? tm.matrix : null);
     if (out.total > keepUpTo) out.matrices.fill(null);
     deps.onProgress?.({ phase: 'load', done: i + 1, total: titles.length });
@@ -233,13 +249,16 @@ async function annThroughIndex(
         for (const hit of hits) {
           const tj = hit.titleId === null ? undefined : titleIndex.get(hit.titleId);
           if (tj === undefined || hit.score < minScore) continue;
-          const hSide = tj * SIDE + hit.shot;
+          const offsets = loaded.assetOffsets[tj];
+          const offset = offsets ? offsets.get(hit.entityKey) : 0;
+          // A point of an asset or a shot the title no longer has (an index not yet synced) cannot be placed.
+          if (offset === undefined) continue;
+          const hShot = offset + hit.shot;
+          const hr = rowOfShot[tj]!.get(hShot);
+          if (hr === undefined) continue;
+          const hSide = tj * SIDE + hShot;
           if (hSide === qSide) continue;
-          if (tj === ti) {
-            const hr = rowOfShot[ti]!.get(hit.shot);
-            // A point of a shot the title no longer has (an index not yet synced) cannot be placed.
-            if (hr === undefined || excludedWithinTitle(q.filters, qShot, loaded.shots[ti]![hr]!)) continue;
-          }
+          if (tj === ti && excludedWithinTitle(q.filters, qShot, loaded.shots[ti]![hr]!)) continue;
           heap.offer(hit.score, Math.min(qSide, hSide), Math.max(qSide, hSide));
         }
       });

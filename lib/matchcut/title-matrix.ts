@@ -26,14 +26,22 @@ export async function loadTitleMatrix(
   reprs: readonly AssetRepr[],
 ): Promise<{ matrix: VectorMatrix; spans: AssetSpan[] }> {
   const matrices = await Promise.all(reprs.map((r) => loadVectorMatrix(objects, { uri: r.objectUri })));
+  return joinAssetMatrices(matrices.map((matrix, i) => ({ ...reprs[i]!, matrix })));
+}
+
+/** One title's matrix from its assets' matrices, in the given order (see the top of this file). */
+export function joinAssetMatrices(
+  assets: readonly { asset: string; frameRate: string; matrix: VectorMatrix }[],
+): { matrix: VectorMatrix; spans: AssetSpan[] } {
   const spans: AssetSpan[] = [];
   let offset = 0;
-  for (const [i, m] of matrices.entries()) {
+  for (const { asset, frameRate, matrix: m } of assets) {
     const shots = Math.max(0, ...m.shots.map((s) => s.shot + 1));
-    spans.push({ asset: reprs[i]!.asset, offset, shots, frameRate: reprs[i]!.frameRate });
+    spans.push({ asset, offset, shots, frameRate });
     offset += shots;
   }
-  if (matrices.length === 1) return { matrix: matrices[0]!, spans };
+  if (assets.length === 1) return { matrix: assets[0]!.matrix, spans };
+  const matrices = assets.map((a) => a.matrix);
   const dim = matrices[0]!.dim;
   const data = new Float32Array(matrices.reduce((n, m) => n + m.data.length, 0));
   let at = 0;

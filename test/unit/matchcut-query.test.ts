@@ -8,6 +8,7 @@ import { OnnxBlockKernel } from '../../lib/matchcut/onnx-kernel.ts';
 import { type LoadTitleMatrix, matchCutQuery } from '../../lib/matchcut/query.ts';
 import { scorePairsReference } from '../../lib/matchcut/reference.ts';
 import { clusteredCorpus, syntheticTitle } from '../../lib/matchcut/synthetic.ts';
+import { joinAssetMatrices } from '../../lib/matchcut/title-matrix.ts';
 import { LanceVectorIndex } from '../../lib/vector/lance-index.ts';
 import type { VectorMatrix } from '../../lib/vector/matrix.ts';
 
@@ -24,11 +25,18 @@ const titles: Record<string, VectorMatrix> = {
   alpha: syntheticTitle(corpus, 1, 90),
   beta: syntheticTitle(corpus, 2, 150),
 };
+// A title of two video assets: each numbers its shots from 0; the title numbers them one after the other.
+const deltaAssets = [
+  { asset: 'asset-delta-1', frameRate: '24/1', matrix: syntheticTitle(corpus, 3, 60) },
+  { asset: 'asset-delta-2', frameRate: '24/1', matrix: syntheticTitle(corpus, 4, 70) },
+];
+const delta = joinAssetMatrices(deltaAssets);
 const FEATURE = 'matchcut-repr:frame';
 const load: LoadTitleMatrix = async (title, flavor) => {
+  assert.equal(flavor, 'frame');
+  if (title === 'delta') return { matrix: delta.matrix, feature: FEATURE, version: 2, assets: delta.spans };
   const matrix = titles[title];
   if (!matrix) throw new Error(`no title ${title}`);
-  assert.equal(flavor, 'frame');
   return { matrix, feature: FEATURE, version: 2 };
 };
 
@@ -51,6 +59,18 @@ describe('cross-title match-cut query', () => {
         dim: m.dim,
         data: m.data,
         shots: m.shots.map((s) => s.shot),
+      });
+    }
+    for (const [i, a] of deltaAssets.entries()) {
+      await index.upsertEntity({
+        feature: FEATURE,
+        version: 2,
+        entityKey: a.asset,
+        titleId: 'delta',
+        valueId: String(10 + i),
+        dim: a.matrix.dim,
+        data: a.matrix.data,
+        shots: a.matrix.shots.map((s) => s.shot),
       });
     }
   });
@@ -156,6 +176,23 @@ describe('cross-title match-cut query', () => {
     assert.deepEqual(
       filtered.pairs.map((p) => [p.title1, p.shot1, p.title2, p.shot2]),
       expected.pairs.map((p) => [p.title1, p.shot1, p.title2, p.shot2]),
+    );
+  });
+
+  it("places the index's hits of a title with several assets on the title's own shot numbers", async () => {
+    const query = { titles: ['alpha', 'delta'], flavor: 'frame', k: 60 };
+    const exact = await matchCutQuery(query, { loadTitleMatrix: load, kernel });
+    const approx = await matchCutQuery(
+      { ...query, mode: 'ann' },
+      { loadTitleMatrix: load, index, perShotK: 60, annMethod: 'index' },
+    );
+    assert.equal(approx.method, 'ann-index');
+    assert.equal(exact.shots, 90 + 130);
+    // Pairs inside the second asset and across the two: both sides numbered as the title numbers them.
+    assert.ok(exact.pairs.some((p) => p.title1 === 'delta' && p.shot1 >= 60));
+    assert.deepEqual(
+      approx.pairs.map((p) => [p.title1, p.shot1, p.title2, p.shot2, p.frames1, p.frames2]),
+      exact.pairs.map((p) => [p.title1, p.shot1, p.title2, p.shot2, p.frames1, p.frames2]),
     );
   });
 
