@@ -25,7 +25,14 @@ import { TestWorkers } from '../support/harness.ts';
 const TOKEN = 'editor-test-token-0123456789abcdef';
 const CORPUS_TITLE = 'ed-corpus';
 const CLIP_TITLE = 'ed-clip';
-const FEATURES = ['media-metadata', 'media-qc', 'video-360p-h264', 'shots', 'matchcut-repr:frame'];
+const FEATURES = [
+  'media-metadata',
+  'media-qc',
+  'video-360p-h264',
+  'audio-16k-mono',
+  'shots',
+  'matchcut-repr:frame',
+];
 
 const workers = new TestWorkers('editor', {
   MEDIAMESH_FEATURE_MODULES: '',
@@ -469,6 +476,13 @@ describe('the editor page', () => {
     const statusText = (await page.locator('#status-titles').textContent())!;
     for (const f of FEATURES) assert.ok(statusText.includes(f), `status lists ${f}`);
     assert.match(statusText, /done 1\/1/);
+    // Both audio derivatives are done now: the cut's preview has a sound track (silence: neither video has
+    // sound), a new object if the first one was made before them (see test/unit/editor-transition.test.ts).
+    const sounded = await get(`/v1/editor/preview?${q}`);
+    assert.equal(sounded.headers.get('x-preview-sound'), 'yes');
+    if (p1.headers.get('x-preview-sound') === 'no')
+      assert.notEqual(sounded.headers.get('etag'), p1.headers.get('etag'));
+    assert.ok(Buffer.from(await sounded.arrayBuffer()).includes('mp4a'), 'an AAC track');
     const shot = process.env.MEDIAMESH_EDITOR_SCREENSHOT;
     if (shot) await page.screenshot({ path: shot, fullPage: true });
     assert.deepEqual(consoleErrors, [], 'no errors in the page');

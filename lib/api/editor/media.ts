@@ -1,7 +1,7 @@
 // Pictures and previews for the editor page, all from the standardized derivative (video-360p-h264) of assets
 // named by content hash: a frame as a JPEG (read through the reader API, kept in an in-memory LRU), and the
-// transition between two shots as a short MP4 (ffmpeg, concat filter, H.264, faststart), content-addressed in
-// the object store with a small index from the request to the object.
+// transition between two shots as a short MP4 with their sound (transition.ts), content-addressed in the object
+// store with a small index from the request to the object.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,12 +10,12 @@ import type { Config } from '../../config/config.ts';
 import type { Logger } from '../../config/log.ts';
 import { NotComputedError, openAsset } from '../../media/assets.ts';
 import type { Picture, VideoReader } from '../../media/reader.ts';
-import { formatRational } from '../../media/timing.ts';
 import { findMediaTools, type MediaTools, runTool } from '../../media/tools.ts';
 import { type ObjectRef, type ObjectStore, objectRefSchema } from '../../objects/store.ts';
 import type { Db } from '../../store/db.ts';
 import { badRequest, HttpError, notFound } from './http-util.ts';
 import { ByteLru, SingleFlight, Slots } from './lru.ts';
+import { type TransitionSide, transitionArgs } from './transition.ts';
 
 export interface EditorMediaDeps {
   db: Db;
@@ -34,7 +34,7 @@ export interface Span {
 /** Seconds of each shot a preview shows: the end of shot A, then the start of shot B. */
 export const PREVIEW_SIDE_SECONDS = 1.5;
 /** Bump when the preview recipe changes: the cache key includes it. */
-const PREVIEW_VERSION = 1;
+const PREVIEW_VERSION = 2;
 const VIDEO_TTL_MS = 60_000;
 
 export class EditorMedia {
@@ -116,21 +116,41 @@ export class EditorMedia {
     return video;
   }
 
+  /** An asset's audio derivative, or undefined while audio-16k-mono has not been computed for it. */
+  async #audio(hash: string): Promise<TransitionSide['audio']> {
+    try {
+      const audio = await (await openAsset({ ...this.deps, tools: this.tools }, hash)).audio();
+      return { file: audio.source.file, sampleRate: audio.source.sampleRate };
+    } catch (err) {
+      if (err instanceof NotComputedError) return undefined;
+      throw err;
+    }
+  }
+
   /**
-   * The last ~1.5 s of span `a` cut to the first ~1.5 s of span `b` as an H.264 MP4 (faststart), made once and
-   * kept in the object store.
+   * The last ~1.5 s of span `a` cut to the first ~1.5 s of span `b` as an H.264 MP4 (faststart) with their sound
+   * (AAC; a side whose audio derivative is not computed yet is silent, none → no sound track), made once and kept
+   * in the object store.
    */
-  async preview(a: Span, b: Span): Promise<{ ref: ObjectRef; seconds: number }> {
-    const [va, vb] = await Promise.all([this.checkSpan(a, 'a'), this.checkSpan(b, 'b')]);
+  async preview(a: Span, b: Span): Promise<{ ref: ObjectRef; seconds: number; sound: boolean }> {
+    const [va, vb, audioA, audioB] = await Promise.all([
+      this.checkSpan(a, 'a'),
+      this.checkSpan(b, 'b'),
+      this.#audio(a.asset),
+      this.#audio(b.asset),
+    ]);
     const na = Math.min(a.end - a.start, Math.max(1, Math.round(PREVIEW_SIDE_SECONDS * va.fps)));
     const nb = Math.min(b.end - b.start, Math.max(1, Math.round(PREVIEW_SIDE_SECONDS * vb.fps)));
-    const from = { file: va.source.file, start: a.end - na, count: na, fps: va.fps };
-    const to = { file: vb.source.file, start: b.start, count: nb, fps: vb.fps };
-    const plan = {
-      v: PREVIEW_VERSION,
-      a: { asset: a.asset, file: path.basename(from.file), start: from.start, count: na },
-      b: { asset: b.asset, file: path.basename(to.file), start: to.start, count: nb },
-    };
+    const from = { file: va.source.file, start: a.end - na, count: na, fps: va.fps, audio: audioA };
+    const to = { file: vb.source.file, start: b.start, count: nb, fps: vb.fps, audio: audioB };
+    const side = (s: TransitionSide, asset: string) => ({
+      asset,
+      file: path.basename(s.file),
+      audio: s.audio ? path.basename(s.audio.file) : null,
+      start: s.start,
+      count: s.count,
+    });
+    const plan = { v: PREVIEW_VERSION, a: side(from, a.asset), b: side(to, b.asset) };
     const key = crypto.createHash('sha256').update(JSON.stringify(plan)).digest('hex');
     const seconds = na / va.fps + nb / vb.fps;
     const ref = await this.#previewFlight.run(key, async () => {
@@ -141,7 +161,7 @@ export class EditorMedia {
       this.deps.log.info({ key, object: made.uri, bytes: made.sizeBytes }, 'editor preview made');
       return made;
     });
-    return { ref, seconds };
+    return { ref, seconds, sound: audioA !== undefined || audioB !== undefined };
   }
 
   #indexFile(key: string): string {
@@ -167,36 +187,14 @@ export class EditorMedia {
     await fs.promises.rename(tmp, file);
   }
 
-  async #encodePreview(
-    from: { file: string; start: number; count: number; fps: number },
-    to: { file: string; start: number; count: number; fps: number },
-    first: VideoReader,
-  ): Promise<ObjectRef> {
-    const { width, height, frameRate } = first.source;
-    // Both sides on shot A's geometry and rate: B is fitted inside (letterboxed), square pixels.
-    const norm =
-      `scale=${width}:${height}:force_original_aspect_ratio=decrease,` +
-      `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${formatRational(frameRate)},format=yuv420p`;
-    // The reader's frame-accurate seek: half a frame before the first frame wanted, then count frames.
-    const seek = (s: { start: number; fps: number }) =>
-      s.start > 0 ? ['-ss', ((s.start - 0.5) / s.fps).toFixed(9)] : [];
+  async #encodePreview(from: TransitionSide, to: TransitionSide, first: VideoReader): Promise<ObjectRef> {
     await fs.promises.mkdir(this.deps.objects.scratchDir, { recursive: true });
     const out = path.join(
       this.deps.objects.scratchDir,
       `preview-${process.pid}-${crypto.randomBytes(6).toString('hex')}.mp4`,
     );
     try {
-      await runTool(this.tools.ffmpeg, [
-        ...['-hide_banner', '-nostdin', '-v', 'error'],
-        ...[...seek(from), '-i', from.file, ...seek(to), '-i', to.file],
-        '-filter_complex',
-        `[0:v]trim=end_frame=${from.count},setpts=PTS-STARTPTS,${norm}[a];` +
-          `[1:v]trim=end_frame=${to.count},setpts=PTS-STARTPTS,${norm}[b];` +
-          '[a][b]concat=n=2:v=1:a=0[v]',
-        ...['-map', '[v]', '-an', '-sn', '-dn'],
-        ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-threads', '2'],
-        ...['-movflags', '+faststart', '-map_metadata', '-1', '-fflags', '+bitexact', '-f', 'mp4', '-y', out],
-      ]);
+      await runTool(this.tools.ffmpeg, transitionArgs(from, to, first.source, out));
       return await this.deps.objects.putFile(out, { move: true });
     } finally {
       await fs.promises.rm(out, { force: true });

@@ -407,12 +407,13 @@ export function editorRoutes(deps: EditorDeps): HttpRoute[] {
       handle: (req, res, url) =>
         handled(res, async () => {
           const q = parseWith(previewQuery, queryObject(url));
-          const { ref, seconds } = await media.preview(q.a, q.b);
+          const { ref, seconds, sound } = await media.preview(q.a, q.b);
           await sendFile(req, res, await objects.localPath(ref), {
             'content-type': 'video/mp4',
             'cache-control': 'private, max-age=86400',
             etag: `"${ref.sha256}"`,
             'x-preview-seconds': seconds.toFixed(3),
+            'x-preview-sound': sound ? 'yes' : 'no',
             'x-content-type-options': 'nosniff',
           });
         }),
