@@ -87,22 +87,41 @@ export function makeMatchCutActivities(deps: {
           .map((f) => f.name.slice('matchcut-repr:'.length));
         throw badInput(`unknown match-cut flavor "${q.flavor}" (served: ${flavors.join(', ') || 'none'})`);
       }
-      const assets = await deps.db.asset.findMany({
+      const members = await deps.db.titleAsset.findMany({
         where: { titleId: { in: q.titles } },
-        orderBy: [{ createdAt: 'asc' }, { hash: 'asc' }],
+        include: { asset: { select: { createdAt: true } } },
       });
-      const missing = q.titles.filter((t) => !assets.some((a) => a.titleId === t));
+      const missing = q.titles.filter((t) => !members.some((m) => m.titleId === t));
       if (missing.length > 0) throw badInput(`no asset has landed for title(s): ${missing.join(', ')}`);
+      // An asset landed in several of the titles is matched once, in the first of them (titles are sorted).
+      const rank = new Map(q.titles.map((t, i) => [t, i]));
+      const byAsset = new Map<string, { titleId: string; createdAt: Date; also: string[] }>();
+      for (const m of [...members].sort((a, b) => rank.get(a.titleId)! - rank.get(b.titleId)!)) {
+        const first = byAsset.get(m.assetHash);
+        if (first) first.also.push(m.titleId);
+        else byAsset.set(m.assetHash, { titleId: m.titleId, createdAt: m.asset.createdAt, also: [] });
+      }
+      const assets = [...byAsset.entries()].sort(
+        ([ha, a], [hb, b]) =>
+          a.createdAt.getTime() - b.createdAt.getTime() || (ha < hb ? -1 : ha > hb ? 1 : 0),
+      );
       return {
         titles: q.titles,
         feature: name,
         version: feature.version,
         cpuQueue: deps.config.queues.cpu,
-        assets: assets.map((a) => ({
-          titleId: a.titleId!,
-          asset: a.hash,
-          workflowId: featureWorkflowId(name, feature.version, a.hash),
+        assets: assets.map(([hash, a]) => ({
+          titleId: a.titleId,
+          asset: hash,
+          workflowId: featureWorkflowId(name, feature.version, hash),
         })),
+        shared: assets.flatMap(([hash, a]) =>
+          a.also.map((titleId) => ({
+            titleId,
+            asset: hash,
+            reason: `also in title ${a.titleId}: matched there, once`,
+          })),
+        ),
       };
     },
 
@@ -121,6 +140,7 @@ export function makeMatchCutActivities(deps: {
       const scored = input.reprs.filter((r) => reprValue(r.valueId).rows > 0);
       const skipped = [
         ...input.skipped,
+        ...(plan.shared ?? []),
         ...input.reprs
           .filter((r) => reprValue(r.valueId).rows === 0)
           .map((r) => ({
@@ -148,7 +168,9 @@ export function makeMatchCutActivities(deps: {
       }
       const inputsHash = crypto
         .createHash('sha256')
-        .update(JSON.stringify({ mode: q.mode, reprs: input.reprs.map((r) => r.valueId).sort() }))
+        .update(
+          JSON.stringify({ mode: q.mode, reprs: input.reprs.map((r) => `${r.titleId}/${r.valueId}`).sort() }),
+        )
         .digest('hex');
       const cacheKey = matchCutCacheKey({
         titles: q.titles,

@@ -16,6 +16,8 @@ export interface MatchCutPlan {
   version: number;
   cpuQueue: string;
   assets: { titleId: string; asset: string; workflowId: string }[];
+  /** Assets of a title that are matched under an earlier title of the query (landed in both). */
+  shared?: { titleId: string; asset: string; reason: string }[];
 }
 
 export interface MatchCutInputs {

@@ -15,7 +15,19 @@ export class IngestError extends Error {
   override name = 'IngestError';
 }
 
-/** Copies a file into the object store by content and records it as an asset of a title. Idempotent by content. */
+/**
+ * Records an asset as one of a title's (creating the title if new): the title it first landed in owns it, others
+ * list it too (TitleAsset). Idempotent.
+ */
+export async function addToTitle(db: Db, titleId: string, assetHash: string): Promise<void> {
+  await db.title.createMany({ data: [{ id: titleId }], skipDuplicates: true });
+  await db.titleAsset.createMany({ data: [{ titleId, assetHash }], skipDuplicates: true });
+}
+
+/**
+ * Copies a file into the object store by content and records it as an asset of a title (its owner when the bytes
+ * are new). Idempotent by content.
+ */
 export async function ingestFile(
   db: Db,
   objects: ObjectStore,
@@ -48,6 +60,7 @@ export async function ingestFile(
     skipDuplicates: true,
   });
   const asset = count === 1 ? { titleId } : await db.asset.findUniqueOrThrow({ where: { hash: ref.sha256 } });
+  await addToTitle(db, titleId, ref.sha256);
   return {
     hash: ref.sha256,
     titleId: asset.titleId ?? titleId,

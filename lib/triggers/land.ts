@@ -3,7 +3,7 @@ import type { titleWorkflow } from '../../workflows/title.ts';
 import type { Config } from '../config/config.ts';
 import { titleWorkflowId } from '../features/refs.ts';
 import type { FeatureRegistry } from '../features/registry.ts';
-import { ingestFile } from '../media/ingest.ts';
+import { addToTitle, ingestFile } from '../media/ingest.ts';
 import type { ObjectStore } from '../objects/store.ts';
 import type { Db } from '../store/db.ts';
 import { recordTrigger, type TriggerRecord } from '../store/triggers.ts';
@@ -58,6 +58,7 @@ export async function landAsset(deps: LandingDeps, landing: Landing): Promise<La
   } else {
     const asset = await deps.db.asset.findUnique({ where: { hash: landing.source.objectHash } });
     if (!asset) throw new Error(`no asset with content hash ${landing.source.objectHash}`);
+    await addToTitle(deps.db, landing.titleId, asset.hash);
     assetHash = asset.hash;
     newAsset = false;
     path = asset.objectUri;

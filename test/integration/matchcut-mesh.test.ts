@@ -12,6 +12,7 @@ import type { MatchcutPairsValue } from '../../activities/features/matchcut-pair
 import type { MatchcutReprValue } from '../../activities/features/matchcut-repr.ts';
 import type { ShotDedupValue } from '../../activities/features/shot-dedup.ts';
 import type { ShotsValue } from '../../activities/features/shots.ts';
+import type { MatchCutAnswer } from '../../activities/matchcut.ts';
 import type { CorpusTitle } from '../../bench/corpus/corpus.ts';
 import { REAL_CLIPS, realClipPath } from '../../bench/corpus/real-clips.ts';
 import type { Session } from '../../lib/cli/context.ts';
@@ -181,6 +182,23 @@ describe('match cutting through the mesh', () => {
     });
     assert.ok(across.answer.pairs.length > 0 && across.answer.pairs.every((p) => p.a.title !== p.b.title));
     assert.notEqual(across.answer.cacheKey, first.answer.cacheKey);
+
+    // The clip's bytes landed again, into another title: that title has them too (the first title keeps owning
+    // them), and a query over both titles matches them once, under the first.
+    assert.equal((await ingestFile(s.db, objects, copy, 'mc-reuse')).titleId, 'mc-clip');
+    const sides = (a: { pairs: MatchCutAnswer['pairs'] }) =>
+      a.pairs.map((p) => [p.a.asset, p.a.shot, p.b.asset, p.b.shot, p.score]);
+    const clipOnly = await ask({ titles: ['mc-clip'], flavor: 'frame', k: 10 });
+    assert.ok(clipOnly.answer.pairs.length > 0);
+    const reused = await ask({ titles: ['mc-reuse'], flavor: 'frame', k: 10 });
+    assert.deepEqual(sides(reused.answer), sides(clipOnly.answer));
+    assert.ok(reused.answer.pairs.every((p) => p.a.title === 'mc-reuse' && p.b.title === 'mc-reuse'));
+    const both = await ask({ titles: ['mc-reuse', 'mc-clip'], flavor: 'frame', k: 10 });
+    assert.deepEqual(sides(both.answer), sides(clipOnly.answer), 'no pairs of the clip with itself');
+    assert.deepEqual(
+      both.answer.skipped.filter((x) => x.titleId === 'mc-reuse'),
+      [{ titleId: 'mc-reuse', asset: clip, reason: 'also in title mc-clip: matched there, once' }],
+    );
   });
 
   it('a title of blank shots gets empty values down the chain, not failures', async () => {

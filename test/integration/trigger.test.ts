@@ -79,6 +79,16 @@ describe('TriggerService on the real stack', () => {
       features: ['t-mesh-a'],
     });
     assert.equal(again.newAsset, false);
+    // The bytes are now an asset of both titles; the first one keeps owning them.
+    const members = await s.db.titleAsset.findMany({
+      where: { assetHash: res.assetHash },
+      orderBy: { titleId: 'asc' },
+    });
+    assert.deepEqual(
+      members.map((m) => m.titleId),
+      ['rel', 'rel-copy'],
+    );
+    assert.equal((await s.db.asset.findUniqueOrThrow({ where: { hash: res.assetHash } })).titleId, 'rel');
     const st = await settled('rel-copy', 1);
     assert.equal(st.assets[0]!.features[0]!.value!.valueId !== '', true);
     assert.equal(

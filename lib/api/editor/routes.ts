@@ -278,7 +278,7 @@ export function editorRoutes(deps: EditorDeps): HttpRoute[] {
       throw badRequest(`flavor: unknown match-cut flavor "${body.flavor}" (served: ${served.join(', ')})`);
     }
     const known = await db.title.findMany({
-      where: { id: { in: body.titles }, assets: { some: {} } },
+      where: { id: { in: body.titles }, members: { some: {} } },
       select: { id: true },
     });
     const missing = body.titles.filter((t) => !known.some((k) => k.id === t));
@@ -355,13 +355,13 @@ export function editorRoutes(deps: EditorDeps): HttpRoute[] {
         handled(res, async () => {
           parseWith(z.object({}).strict(), queryObject(url));
           const titles = await db.title.findMany({
-            where: { assets: { some: {} } },
-            select: { id: true, name: true, _count: { select: { assets: true } } },
+            where: { members: { some: {} } },
+            select: { id: true, name: true, _count: { select: { members: true } } },
             orderBy: { id: 'asc' },
             take: 1000,
           });
           send(res, 200, {
-            titles: titles.map((t) => ({ id: t.id, name: t.name, assets: t._count.assets })),
+            titles: titles.map((t) => ({ id: t.id, name: t.name, assets: t._count.members })),
             flavors: flavors(),
             maxK: MAX_K,
           });

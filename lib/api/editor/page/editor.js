@@ -334,7 +334,8 @@ function previewBlock(pair) {
       video.dataset.seconds = res.headers.get('x-preview-seconds') ?? '';
       // Autoplay is only allowed muted; the controls unmute it.
       video.dataset.sound = res.headers.get('x-preview-sound') ?? 'no';
-      video.title = video.dataset.sound === 'yes' ? 'muted: unmute in the controls to hear the cut' : 'no sound';
+      video.title =
+        video.dataset.sound === 'yes' ? 'muted: unmute in the controls to hear the cut' : 'no sound';
       video.src = url;
       box.append(video);
       button.hidden = true;
