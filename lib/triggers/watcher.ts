@@ -103,16 +103,20 @@ export class InboxWatcher {
         log.warn('watcher: empty file ignored until it has content');
         return { file, outcome: 'skipped' };
       }
+      const inbox = this.opts.inboxes.find((i) => !path.relative(i, file).startsWith('..'))!;
+      const titleId = await titleFor(file, inbox, this.opts.titleRule);
+      // Landed means recorded: the trigger event is written last, after the title workflow was signalled.
       const known = await this.deps.db.triggerEvent.findFirst({
-        where: { entityKey: sha256 },
+        where: { entityKey: sha256, titleId },
         select: { id: true },
       });
       if (known) {
-        log.info({ assetHash: sha256 }, 'watcher: these bytes already landed; nothing to do');
+        log.info(
+          { assetHash: sha256, titleId },
+          'watcher: these bytes already landed in this title; nothing to do',
+        );
         return { file, outcome: 'known', assetHash: sha256 };
       }
-      const inbox = this.opts.inboxes.find((i) => !path.relative(i, file).startsWith('..'))!;
-      const titleId = await titleFor(file, inbox, this.opts.titleRule);
       const landed = await landAsset(this.deps, {
         titleId,
         source: { file },

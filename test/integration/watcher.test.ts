@@ -78,7 +78,7 @@ describe('landing watcher', () => {
     assert.equal(await triggers(hash), 1);
   });
 
-  it('the same bytes renamed, copied or touched trigger nothing; a changed byte does', async () => {
+  it('the same bytes renamed or touched trigger nothing, copied into another title join it; a changed byte lands', async () => {
     const file = path.join(inbox, 'feature-film', 'reel1.mov');
     const hash = (await sha256File(file)).sha256;
     fs.renameSync(file, path.join(inbox, 'feature-film', 'reel1-final.mov'));
@@ -90,9 +90,22 @@ describe('landing watcher', () => {
     const now = new Date();
     fs.utimesSync(path.join(inbox, 'feature-film', 'reel1-final.mov'), now, now);
     await sleep(2500);
-    assert.equal(await triggers(hash), 1, 'no new trigger event');
-    assert.equal(workers.executions('t-mesh-a', hash).length, 1);
-    await assert.rejects(status('other-title'), /not found/i, 'the copy started no title');
+    const other = await settled('other-title', 2);
+    assert.deepEqual(
+      other.assets.map((a) => a.assetHash),
+      [hash],
+      "the copy joined its folder's title",
+    );
+    assert.equal(await triggers(hash), 2, 'one trigger event more: the copy, not the rename or the touch');
+    assert.equal(workers.executions('t-mesh-a', hash).length, 1, 'nothing computed twice');
+    const members = await s.db.titleAsset.findMany({
+      where: { assetHash: hash },
+      orderBy: { titleId: 'asc' },
+    });
+    assert.deepEqual(
+      members.map((m) => m.titleId),
+      ['feature-film', 'other-title'],
+    );
 
     const changed = Buffer.from(fs.readFileSync(path.join(inbox, 'feature-film', 'reel1-final.mov')));
     changed[changed.length - 1] = changed[changed.length - 1]! ^ 0xff;
