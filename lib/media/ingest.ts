@@ -15,18 +15,15 @@ export class IngestError extends Error {
   override name = 'IngestError';
 }
 
-/**
- * Records an asset as one of a title's (creating the title if new): the title it first landed in owns it, others
- * list it too (TitleAsset). Idempotent.
- */
+/** Records a known asset as one of a title's too (creating the title if new). Idempotent. */
 export async function addToTitle(db: Db, titleId: string, assetHash: string): Promise<void> {
   await db.title.createMany({ data: [{ id: titleId }], skipDuplicates: true });
   await db.titleAsset.createMany({ data: [{ titleId, assetHash }], skipDuplicates: true });
 }
 
 /**
- * Copies a file into the object store by content and records it as an asset of a title (its owner when the bytes
- * are new). Idempotent by content.
+ * Copies a file into the object store by content and records it as an asset of a title (the first title to land
+ * the bytes is `assets.title_id`; every title that lands them is in `title_assets`). Idempotent by content.
  */
 export async function ingestFile(
   db: Db,
@@ -60,7 +57,7 @@ export async function ingestFile(
     skipDuplicates: true,
   });
   const asset = count === 1 ? { titleId } : await db.asset.findUniqueOrThrow({ where: { hash: ref.sha256 } });
-  await addToTitle(db, titleId, ref.sha256);
+  await db.titleAsset.createMany({ data: [{ titleId, assetHash: ref.sha256 }], skipDuplicates: true });
   return {
     hash: ref.sha256,
     titleId: asset.titleId ?? titleId,
