@@ -19,8 +19,8 @@ export interface LandingDeps {
 
 export interface Landing {
   titleId: string;
-  /** A local file to ingest, or an object already in the store. */
-  source: { file: string } | { objectHash: string };
+  /** A local file to ingest (with its hash when the caller has just computed it), or an object in the store. */
+  source: { file: string; hashed?: { sha256: string; sizeBytes: number } } | { objectHash: string };
   features?: string[] | undefined;
   origin: TriggerRecord['source'];
   detail?: Record<string, unknown>;
@@ -51,7 +51,13 @@ export async function landAsset(deps: LandingDeps, landing: Landing): Promise<La
   let newAsset: boolean;
   let path: string;
   if ('file' in landing.source) {
-    const asset = await ingestFile(deps.db, deps.objects, landing.source.file, landing.titleId);
+    const asset = await ingestFile(
+      deps.db,
+      deps.objects,
+      landing.source.file,
+      landing.titleId,
+      landing.source.hashed,
+    );
     assetHash = asset.hash;
     newAsset = asset.created;
     path = landing.source.file;

@@ -119,7 +119,7 @@ export class InboxWatcher {
       }
       const landed = await landAsset(this.deps, {
         titleId,
-        source: { file },
+        source: { file, hashed: { sha256, sizeBytes } },
         origin: 'watcher',
         detail: { inbox },
       });
