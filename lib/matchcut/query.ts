@@ -220,7 +220,8 @@ async function annThroughIndex(
   const indexed = await index.count({ ...key, titleIds: q.titles });
   if (indexed < loaded.total) {
     throw new PairInputError(
-      `the vector index holds ${indexed} of the subset's ${loaded.total} ${key.feature}@${key.version} vectors; sync the vectors outbox first`,
+      `the vector index holds ${indexed} of the subset's ${loaded.total} ${key.feature}@${key.version} vectors under these titles: ` +
+        "sync the vectors outbox first; an asset shared by titles is indexed under the title it was computed for (use the 'ivf' method)",
     );
   }
   const titleIndex = new Map(q.titles.map((t, i) => [t, i]));
