@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ObjectStore, objectUri } from '../objects/store.ts';
+import type { ObjectStore } from '../objects/store.ts';
 import type { Db } from '../store/db.ts';
 
 export interface IngestedAsset {
@@ -24,15 +24,12 @@ export async function addToTitle(db: Db, titleId: string, assetHash: string): Pr
 /**
  * Copies a file into the object store by content and records it as an asset of a title (the first title to land
  * the bytes is `assets.title_id`; every title that lands them is in `title_assets`). Idempotent by content.
- * `hashed`: the caller hashed the file just now; when the store already holds those bytes (and the size still
- * matches), nothing is read or copied again.
  */
 export async function ingestFile(
   db: Db,
   objects: ObjectStore,
   file: string,
   titleId: string,
-  hashed?: { sha256: string; sizeBytes: number },
 ): Promise<IngestedAsset> {
   let stat: fs.Stats;
   try {
@@ -43,10 +40,7 @@ export async function ingestFile(
     );
   }
   if (!stat.isFile()) throw new IngestError(`${file} is not a regular file`);
-  const ref =
-    hashed && hashed.sizeBytes === stat.size && (await objects.has(hashed.sha256))
-      ? { sha256: hashed.sha256, sizeBytes: hashed.sizeBytes, uri: objectUri(hashed.sha256) }
-      : await objects.putFile(file);
+  const ref = await objects.putFile(file);
   // createMany + skipDuplicates, not upsert: concurrent landings of one title must not race on the insert.
   await db.title.createMany({ data: [{ id: titleId }], skipDuplicates: true });
   // Whoever inserts the row first owns "created"; concurrent landings of the same bytes all see the same asset.

@@ -3,7 +3,7 @@ import type { titleWorkflow } from '../../workflows/title.ts';
 import type { Config } from '../config/config.ts';
 import { titleWorkflowId } from '../features/refs.ts';
 import type { FeatureRegistry } from '../features/registry.ts';
-import { addToTitle, ingestFile } from '../media/ingest.ts';
+import { addToTitle, type IngestedAsset, ingestFile } from '../media/ingest.ts';
 import type { ObjectStore } from '../objects/store.ts';
 import type { Db } from '../store/db.ts';
 import { recordTrigger, type TriggerRecord } from '../store/triggers.ts';
@@ -19,8 +19,8 @@ export interface LandingDeps {
 
 export interface Landing {
   titleId: string;
-  /** A local file to ingest (with its hash when the caller has just computed it), or an object in the store. */
-  source: { file: string; hashed?: { sha256: string; sizeBytes: number } } | { objectHash: string };
+  /** A local file to ingest (or just ingested: `ingested`), or an object already in the store. */
+  source: { file: string; ingested?: IngestedAsset } | { objectHash: string };
   features?: string[] | undefined;
   origin: TriggerRecord['source'];
   detail?: Record<string, unknown>;
@@ -51,13 +51,9 @@ export async function landAsset(deps: LandingDeps, landing: Landing): Promise<La
   let newAsset: boolean;
   let path: string;
   if ('file' in landing.source) {
-    const asset = await ingestFile(
-      deps.db,
-      deps.objects,
-      landing.source.file,
-      landing.titleId,
-      landing.source.hashed,
-    );
+    const asset =
+      landing.source.ingested ??
+      (await ingestFile(deps.db, deps.objects, landing.source.file, landing.titleId));
     assetHash = asset.hash;
     newAsset = asset.created;
     path = landing.source.file;

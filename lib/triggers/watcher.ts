@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from '../config/log.ts';
-import { sha256File } from '../objects/store.ts';
+import { ingestFile } from '../media/ingest.ts';
 import { type LandingDeps, landAsset } from './land.ts';
 import { isSidecar, titleFor } from './title-rule.ts';
 
@@ -15,13 +15,15 @@ export interface WatcherOptions {
   retryMs?: number;
 }
 
-export type LandingOutcome = 'landed' | 'known' | 'failed' | 'skipped' | 'unstable';
+/** `unchanged`: the path's size and mtime are those it had when last landed, so it was not read at all. */
+export type LandingOutcome = 'landed' | 'known' | 'unchanged' | 'failed' | 'skipped' | 'unstable';
 
 /**
- * Watches inbox folders. A file is taken once its size is stable; it is hashed streaming and landed unless its
- * bytes already have a trigger event (so renames, touches and copies trigger nothing, a changed byte does).
- * On start it reconciles every file already in the inboxes the same way, so landings made while it was down
- * are neither lost nor duplicated.
+ * Watches inbox folders. A file is taken once its size is stable; it is copied into the store (hashed on the way:
+ * one read) and landed in its title unless those bytes already landed there (so renames, touches and copies within
+ * a title trigger nothing; a copy into another title joins it; a changed byte lands). On start it reconciles every
+ * file already in the inboxes the same way, so landings made while it was down are neither lost nor duplicated;
+ * a file whose size and mtime are those it had when it last landed is not read again.
  */
 export class InboxWatcher {
   #watcher: FSWatcher | undefined;
@@ -56,8 +58,12 @@ export class InboxWatcher {
       { inboxes: this.opts.inboxes, files: existing.length },
       'watcher: reconciling inboxes',
     );
+    const before = this.outcomes.length;
     for (const file of existing) this.enqueue(file, true);
     await this.idle();
+    const counts: Partial<Record<LandingOutcome, number>> = {};
+    for (const o of this.outcomes.slice(before)) counts[o.outcome] = (counts[o.outcome] ?? 0) + 1;
+    this.deps.log.info({ files: existing.length, ...counts }, 'watcher: reconciled');
   }
 
   /** Resolves when every queued file has been handled. */
@@ -98,33 +104,47 @@ export class InboxWatcher {
     try {
       if (verifyStable && !(await isStable(file, this.opts.stabilityMs)))
         return { file, outcome: 'unstable' };
-      const { sha256, sizeBytes } = await sha256File(file);
-      if (sizeBytes === 0) {
+      // Taken before the file is read: if it changes while being read, the next look sees another mtime.
+      const stat = await fs.promises.stat(file);
+      if (stat.size === 0) {
         log.warn('watcher: empty file ignored until it has content');
         return { file, outcome: 'skipped' };
       }
       const inbox = this.opts.inboxes.find((i) => !path.relative(i, file).startsWith('..'))!;
       const titleId = await titleFor(file, inbox, this.opts.titleRule);
+      const db = this.deps.db;
+      const seen = await db.inboxFile.findUnique({ where: { path: file } });
+      if (
+        seen?.titleId === titleId &&
+        seen.sizeBytes === BigInt(stat.size) &&
+        seen.mtimeMs === stat.mtimeMs
+      ) {
+        return { file, outcome: 'unchanged', assetHash: seen.assetHash };
+      }
+      // One read: hashed while copied into the store (same bytes → stored once).
+      const asset = await ingestFile(db, this.deps.objects, file, titleId);
       // Landed means recorded: the trigger event is written last, after the title workflow was signalled.
-      const known = await this.deps.db.triggerEvent.findFirst({
-        where: { entityKey: sha256, titleId },
+      const known = await db.triggerEvent.findFirst({
+        where: { entityKey: asset.hash, titleId },
         select: { id: true },
       });
       if (known) {
         log.info(
-          { assetHash: sha256, titleId },
+          { assetHash: asset.hash, titleId },
           'watcher: these bytes already landed in this title; nothing to do',
         );
-        return { file, outcome: 'known', assetHash: sha256 };
+      } else {
+        await landAsset(this.deps, {
+          titleId,
+          source: { file, ingested: asset },
+          origin: 'watcher',
+          detail: { inbox },
+        });
+        log.info({ titleId, assetHash: asset.hash }, 'watcher: landed');
       }
-      const landed = await landAsset(this.deps, {
-        titleId,
-        source: { file, hashed: { sha256, sizeBytes } },
-        origin: 'watcher',
-        detail: { inbox },
-      });
-      log.info({ titleId, assetHash: landed.assetHash }, 'watcher: landed');
-      return { file, outcome: 'landed', assetHash: landed.assetHash };
+      const row = { titleId, sizeBytes: BigInt(stat.size), mtimeMs: stat.mtimeMs, assetHash: asset.hash };
+      await db.inboxFile.upsert({ where: { path: file }, create: { path: file, ...row }, update: row });
+      return { file, outcome: known ? 'known' : 'landed', assetHash: asset.hash };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, outcome: 'skipped' };
       log.error({ err }, 'watcher: landing failed; will retry');

@@ -7,8 +7,7 @@ import type { TitleStatus__Output } from '../../lib/api/generated/mediamesh/v1/T
 import type { TriggerResponse__Output } from '../../lib/api/generated/mediamesh/v1/TriggerResponse.ts';
 import { TriggerApi } from '../../lib/api/grpc/client.ts';
 import type { Session } from '../../lib/cli/context.ts';
-import { ingestFile } from '../../lib/media/ingest.ts';
-import { FsObjectStore, sha256File } from '../../lib/objects/store.ts';
+import { sha256File } from '../../lib/objects/store.ts';
 import { waitFor } from '../../lib/stack/processes.ts';
 import { API_TOKEN, grpcCode, randomFile, startTestApi, type TestApi } from '../support/api.ts';
 import { mediamesh } from '../support/cli.ts';
@@ -97,26 +96,6 @@ describe('TriggerService on the real stack', () => {
       1,
       'a memo hit, not a second computation',
     );
-  });
-
-  it("ingest takes a caller's fresh hash only for bytes the store already holds, and only at the same size", async () => {
-    const objects = new FsObjectStore(path.join(s.config.dataDir, 'objects'));
-    const stored = await ingestFile(s.db, objects, randomFile(t.mediaRoot, 'hashed/a.mov'), 'hashed');
-    const claim = { sha256: stored.hash, sizeBytes: stored.sizeBytes };
-    // Other bytes of the same size claiming the stored hash: taken as said, nothing read (the watcher hashes the
-    // file right before, so the claim is the file's).
-    const other = randomFile(t.mediaRoot, 'hashed/b.mov');
-    assert.equal((await ingestFile(s.db, objects, other, 'hashed-too', claim)).hash, stored.hash);
-    // A claim the store cannot back, or one whose size no longer matches, is ignored: the file is read and stored.
-    const real = (await sha256File(other)).sha256;
-    const unknownClaim = { sha256: 'f'.repeat(64), sizeBytes: 4096 };
-    assert.equal((await ingestFile(s.db, objects, other, 'hashed', unknownClaim)).hash, real);
-    const grown = randomFile(t.mediaRoot, 'hashed/c.mov', 5000);
-    assert.equal(
-      (await ingestFile(s.db, objects, grown, 'hashed', claim)).hash,
-      (await sha256File(grown)).sha256,
-    );
-    assert.ok(await objects.has(real));
   });
 
   it('recompute inserts a new attempt, cascades to dependents, and keeps the old values', async () => {

@@ -127,18 +127,31 @@ describe('landing watcher', () => {
 
   it('landings made while the watcher was down are reconciled on start, once', async () => {
     await workers.stop('watcher');
+    const reconciled = () =>
+      fs
+        .readFileSync(path.join(workers.config.dataDir, 'logs', 'watcher.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"watcher: reconciled"'))
+        .map((l) => JSON.parse(l) as { files: number; unchanged?: number; landed?: number });
+    const restart = async () => {
+      const before = reconciled().length;
+      workers.start('watcher');
+      return waitFor('the watcher to reconcile', async () => reconciled()[before]);
+    };
     const file = path.join(inbox, 'offline-title', 'reel.mov');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, crypto.randomBytes(7000));
     const hash = (await sha256File(file)).sha256;
-    workers.start('watcher');
+    assert.equal((await restart()).landed, 1);
     await settled('offline-title', 2);
     assert.equal(await triggers(hash), 1);
     await workers.stop('watcher');
-    workers.start('watcher');
-    await sleep(3000);
+    const again = await restart();
     assert.equal(await triggers(hash), 1, 'a second restart lands nothing again');
     assert.equal(workers.executions('t-mesh-b', hash).length, 1);
+    // Every file is as it was when it landed: none was read again.
+    assert.ok(again.files >= 4);
+    assert.equal(again.unchanged, again.files, JSON.stringify(again));
   });
 
   it('a file being written while the watcher starts lands once, when it is complete', async () => {
