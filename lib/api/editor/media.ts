@@ -133,12 +133,9 @@ export class EditorMedia {
    * in the object store.
    */
   async preview(a: Span, b: Span): Promise<{ ref: ObjectRef; seconds: number; sound: boolean }> {
-    const [va, vb, audioA, audioB] = await Promise.all([
-      this.checkSpan(a, 'a'),
-      this.checkSpan(b, 'b'),
-      this.#audio(a.asset),
-      this.#audio(b.asset),
-    ]);
+    const [va, vb] = await Promise.all([this.checkSpan(a, 'a'), this.checkSpan(b, 'b')]);
+    // After the spans are checked: an unknown asset is their 404, not a failure of the audio lookup.
+    const [audioA, audioB] = await Promise.all([this.#audio(a.asset), this.#audio(b.asset)]);
     const na = Math.min(a.end - a.start, Math.max(1, Math.round(PREVIEW_SIDE_SECONDS * va.fps)));
     const nb = Math.min(b.end - b.start, Math.max(1, Math.round(PREVIEW_SIDE_SECONDS * vb.fps)));
     const from = { file: va.source.file, start: a.end - na, count: na, fps: va.fps, audio: audioA };
